@@ -1,0 +1,269 @@
+"""Run the project's test command in one tree and read per-test results from JUnit XML.
+
+The tree's import roots go first on PYTHONPATH so ``import pkg`` finds the worktree's code, not an
+editable install of the user's checkout; the probe plugin (pytest_probe.py) reports which file
+each project module really came from, and measures coverage when asked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import os
+import shlex
+import shutil
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from . import proc
+
+PROBE_MODULE = "error_fix_probe"
+_NON_PROJECT = {"tests", "test", "conftest", "setup", "docs", "doc", "noxfile", "build", "dist"}
+
+
+class TestStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """The result of one run of the test command in one tree."""
+
+    tree: Path
+    """Tree the run happened in."""
+    outcomes: Mapping[str, TestStatus]
+    """Status per pytest node id (a collection error is a failed entry for its file)."""
+    messages: Mapping[str, str]
+    """First line of the failure message per failed node id."""
+    returncode: int
+    """Exit status of the last attempt."""
+    timed_out: bool
+    """True when every attempt hit the timeout."""
+    duration_s: float
+    """Seconds over all attempts."""
+    junit_found: bool
+    """Whether the run wrote JUnit XML at all (it does not when the command is not pytest)."""
+    output_tail: str = ""
+    """Last lines of the run's output, for "unknown" reasons."""
+    coverage_data: Path | None = None
+    """Coverage data file prefix (one file per process: ``<prefix>.*``) when measured."""
+    imported: Mapping[str, str] = field(default_factory=dict)
+    """Project module → file it was imported from."""
+    attempts: int = 1
+    """Runs made (a timed-out run is retried once)."""
+
+    @property
+    def failed(self) -> list[str]:
+        return [n for n, s in self.outcomes.items() if s is TestStatus.FAILED]
+
+
+def import_roots(tree: Path) -> list[Path]:
+    """Where the project's modules live in ``tree``: ``src/`` (if it holds code), then the root."""
+    src = tree / "src"
+    if src.is_dir() and any(_is_module(p) for p in src.iterdir()):
+        return [src, tree]
+    return [tree]
+
+
+def _is_module(path: Path) -> bool:
+    if path.name.startswith((".", "_")) or path.stem in _NON_PROJECT:
+        return False
+    if path.is_dir():
+        return (path / "__init__.py").is_file()
+    return path.suffix == ".py"
+
+
+def project_modules(tree: Path) -> list[str]:
+    """Top-level module names the project defines (what must be imported from the worktree)."""
+    return sorted({p.stem for root in import_roots(tree) for p in root.iterdir() if _is_module(p)})
+
+
+def resolve_python(python: str, env: Mapping[str, str]) -> str | None:
+    """Absolute path of the project's interpreter, looked up on the tools' PATH."""
+    if os.sep in python:
+        path = Path(python)
+        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    return shutil.which(python, path=env.get("PATH"))
+
+
+class TestRunner:
+    """Runs the test command in trees of one workspace."""
+
+    def __init__(
+        self,
+        test_command: Sequence[str],
+        python: str,
+        env: Mapping[str, str],
+        scratch: Path,
+        timeout: float,
+    ) -> None:
+        command = list(test_command)
+        if command and command[0] == "python":
+            command[0] = python
+        self.command = command
+        self.env = dict(env)
+        self.scratch = scratch
+        self.timeout = timeout
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+        self._probe_dir = self._install_probe()
+
+    def _install_probe(self) -> Path:
+        probe_dir = self.scratch / "probe"
+        probe_dir.mkdir(exist_ok=True)
+        source = Path(__file__).with_name("pytest_probe.py")
+        shutil.copyfile(source, probe_dir / f"{PROBE_MODULE}.py")
+        return probe_dir
+
+    def _coverage_fallback(self) -> Path | None:
+        """A directory holding only error-fix's own coverage package, for projects without one."""
+        spec = importlib.util.find_spec("coverage")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        fallback = self.scratch / "coverage-fallback"
+        with self._lock:
+            if not fallback.exists():
+                fallback.mkdir()
+                (fallback / "coverage").symlink_to(next(iter(spec.submodule_search_locations)))
+        return fallback
+
+    def run(
+        self,
+        tree: Path,
+        nodeids: Sequence[str] | None = None,
+        *,
+        coverage: bool = False,
+        label: str = "run",
+    ) -> TestRun:
+        """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``."""
+        with self._lock:
+            run_id = f"{label}-{next(self._counter)}"
+        out_dir = self.scratch / run_id
+        out_dir.mkdir()
+        junit = out_dir / "junit.xml"
+        probe_out = out_dir / "probe.json"
+        roots = import_roots(tree)
+        addopts = shlex.join(
+            [
+                "-p",
+                PROBE_MODULE,
+                f"--junitxml={junit}",
+                "-o",
+                "junit_family=xunit2",
+                "--continue-on-collection-errors",
+            ]
+        )
+        env = dict(self.env)
+        env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} {addopts}".strip()
+        python_path = [*map(str, roots), str(self._probe_dir)]
+        if env.get("PYTHONPATH"):
+            python_path.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(python_path)
+        env["ERROR_FIX_PROBE_OUT"] = str(probe_out)
+        env["ERROR_FIX_PROJECT_MODULES"] = ",".join(project_modules(tree))
+        coverage_data: Path | None = None
+        if coverage:
+            coverage_data = out_dir / ".coverage"
+            env["ERROR_FIX_COVERAGE_DATA"] = str(coverage_data)
+            env["ERROR_FIX_SOURCE_ROOTS"] = os.pathsep.join(map(str, roots))
+            fallback = self._coverage_fallback()
+            if fallback is not None:
+                env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
+        args = [*self.command, *(nodeids or ())]
+        total = 0.0
+        attempts = 0
+        while True:
+            attempts += 1
+            for stale in (junit, probe_out):
+                stale.unlink(missing_ok=True)
+            result = proc.run(args, cwd=tree, timeout=self.timeout, env=env, limited=True)
+            total += result.duration_s
+            if not result.timed_out or attempts == 2:
+                break
+        outcomes, messages = _read_junit(junit)
+        probe = _read_probe(probe_out)
+        for nodeid in _strings(probe.get("collect_errors")):
+            outcomes[nodeid] = TestStatus.FAILED
+            messages.setdefault(nodeid, "collection error")
+        return TestRun(
+            tree=tree,
+            outcomes=outcomes,
+            messages=messages,
+            returncode=result.returncode,
+            timed_out=result.timed_out,
+            duration_s=total,
+            junit_found=junit.is_file(),
+            output_tail="\n".join((result.stdout + result.stderr).strip().splitlines()[-15:]),
+            coverage_data=coverage_data,
+            imported=_string_map(probe.get("imported")),
+            attempts=attempts,
+        )
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
+def _read_probe(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _read_junit(path: Path) -> tuple[dict[str, TestStatus], dict[str, str]]:
+    outcomes: dict[str, TestStatus] = {}
+    messages: dict[str, str] = {}
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - written by the run we just made
+    except (OSError, ET.ParseError):
+        return outcomes, messages
+    cases = list(root.iter("testcase"))
+    # With the probe loaded every collected test carries its node id; an entry without one is a
+    # collection error, which the probe reports under the file's id instead.
+    stamped = any(_stamp(case) for case in cases)
+    for case in cases:
+        nodeid = _stamp(case) if stamped else _fallback_id(case)
+        if not nodeid:
+            continue
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        if failure is not None:
+            status = TestStatus.FAILED
+            text = failure.get("message") or (failure.text or "").strip() or "failed"
+            messages.setdefault(nodeid, text.splitlines()[0][:300] if text else "failed")
+        elif case.find("skipped") is not None:
+            status = TestStatus.SKIPPED
+        else:
+            status = TestStatus.PASSED
+        # A test with a failing teardown appears twice; any failure wins.
+        if outcomes.get(nodeid) is not TestStatus.FAILED:
+            outcomes[nodeid] = status
+    return outcomes, messages
+
+
+def _stamp(case: ET.Element) -> str | None:
+    for prop in case.iter("property"):
+        if prop.get("name") == "nodeid" and prop.get("value"):
+            return prop.get("value")
+    return None
+
+
+def _fallback_id(case: ET.Element) -> str:
+    classname, name = case.get("classname", ""), case.get("name", "")
+    return f"{classname}::{name}" if classname else name

@@ -1,0 +1,140 @@
+"""Isolated trees to score in: git worktrees of the base revision, never the user's checkout.
+
+``base``     the base revision as committed
+``patched``  base + the whole patch
+``tests``    base + only the test part of the patch (SWE-bench's "before" tree), when the patch
+             has both a source and a test part
+
+The worktrees live in a temporary directory and are removed (with ``git worktree prune``) on exit,
+whatever ended the run. Git hooks are disabled for every git call (see proc.git).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from . import proc
+from .patch import Patch, PatchRejected
+
+
+class WorkspaceError(Exception):
+    """The repository or base revision cannot be used."""
+
+
+def resolve_repo(path: Path) -> Path:
+    """The top level of the git work tree containing ``path``."""
+    if not path.is_dir():
+        raise WorkspaceError(f"repository not found: {path}")
+    result = proc.git(path, "rev-parse", "--show-toplevel", check=False)
+    if not result.ok:
+        raise WorkspaceError(f"not a git repository: {path}")
+    return Path(result.stdout.strip())
+
+
+def resolve_base(repo: Path, base: str) -> str:
+    """The commit sha of ``base``."""
+    result = proc.git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False)
+    if not result.ok:
+        raise WorkspaceError(f"base revision not found: {base!r}")
+    return result.stdout.strip()
+
+
+class Workspace:
+    """Context manager creating the trees for one patch against one base commit."""
+
+    def __init__(
+        self,
+        repo: Path,
+        base_sha: str,
+        patch: Patch,
+        *,
+        allow_binary: bool = False,
+        setup_command: tuple[str, ...] = (),
+        setup_timeout: float = 600.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.base_sha = base_sha
+        self.patch = patch
+        self._allow_binary = allow_binary
+        self._setup_command = setup_command
+        self._setup_timeout = setup_timeout
+        self._env = env
+        self._root: Path | None = None
+        self._trees: list[Path] = []
+        self.base: Path = Path()
+        self.patched: Path = Path()
+        self.tests: Path | None = None
+
+    @property
+    def scratch(self) -> Path:
+        """A directory for tool outputs (JUnit XML, caches), removed with the workspace."""
+        assert self._root is not None, "workspace not entered"
+        return self._root / "scratch"
+
+    def __enter__(self) -> Workspace:
+        self._root = Path(tempfile.mkdtemp(prefix="error-fix-"))
+        try:
+            self.scratch.mkdir()
+            self.patched = self._add_tree("patched")
+            self._apply(self.patched, self.patch.diff, what="patch")
+            self.base = self._add_tree("base")
+            if self.patch.test_diff and self.patch.source_diff:
+                self.tests = self._add_tree("tests")
+                self._apply(self.tests, self.patch.test_diff, what="test part of the patch")
+            for tree in self._trees:
+                self._setup(tree)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            # A signal or crash mid-run: tools still running in a tree die before the tree goes.
+            proc.cancel()
+        self.close()
+
+    def _add_tree(self, name: str) -> Path:
+        assert self._root is not None
+        path = self._root / name
+        proc.git(self.repo, "worktree", "add", "--detach", "--quiet", str(path), self.base_sha)
+        self._trees.append(path)
+        return path
+
+    def _apply(self, tree: Path, diff: bytes, *, what: str) -> None:
+        args = ["apply", "--whitespace=nowarn"]
+        if self._allow_binary:
+            args.append("--binary")
+        result = proc.git(tree, *args, "-", stdin=diff, check=False)
+        if not result.ok:
+            first = next(iter(result.tail(3).splitlines()), "git apply failed")
+            raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
+
+    def _setup(self, tree: Path) -> None:
+        if not self._setup_command:
+            return
+        result = proc.run(self._setup_command, cwd=tree, timeout=self._setup_timeout, env=self._env)
+        if not result.ok:
+            raise WorkspaceError(
+                f"setup command failed in the {tree.name} tree "
+                f"(exit {result.returncode}): {result.tail(3)}"
+            )
+
+    def close(self) -> None:
+        """Remove every worktree and the temporary directory; safe to call twice."""
+        for tree in self._trees:
+            proc.git(self.repo, "worktree", "remove", "--force", "--force", str(tree), check=False)
+        self._trees.clear()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        proc.git(self.repo, "worktree", "prune", check=False)

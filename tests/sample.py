@@ -1,0 +1,175 @@
+"""Sample projects for tests: real git repositories with real code and real pytest suites."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from error_fix.config import Settings
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Maintainer",
+    "GIT_AUTHOR_EMAIL": "maintainer@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Maintainer",
+    "GIT_COMMITTER_EMAIL": "maintainer@example.invalid",
+}
+
+CALC = {
+    "pyproject.toml": """
+        [project]
+        name = "calc"
+        version = "0.1.0"
+
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+    """,
+    "src/calc/__init__.py": '"""A tiny calculator."""\n',
+    "src/calc/ops.py": '''
+        """Arithmetic."""
+
+
+        def add(a: int, b: int) -> int:
+            return a + b
+
+
+        def divide(a: float, b: float) -> float:
+            return a / b
+    ''',
+    "tests/test_ops.py": """
+        from calc.ops import add, divide
+
+
+        def test_add() -> None:
+            assert add(2, 3) == 5
+
+
+        def test_divide() -> None:
+            assert divide(6, 3) == 2
+    """,
+}
+"""A src-layout project whose divide() raises ZeroDivisionError for b == 0."""
+
+DIVIDE_FIX = {
+    "src/calc/ops.py": '''
+        """Arithmetic."""
+
+
+        def add(a: int, b: int) -> int:
+            return a + b
+
+
+        def divide(a: float, b: float) -> float:
+            if b == 0:
+                return 0.0
+            return a / b
+    ''',
+    "tests/test_ops.py": """
+        from calc.ops import add, divide
+
+
+        def test_add() -> None:
+            assert add(2, 3) == 5
+
+
+        def test_divide() -> None:
+            assert divide(6, 3) == 2
+
+
+        def test_divide_by_zero() -> None:
+            assert divide(1, 0) == 0.0
+    """,
+}
+"""A correct fix for CALC with a regression test."""
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> str:
+    env = {**os.environ, **IDENTITY}
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, input=input, capture_output=True, check=True
+    )
+    return result.stdout.decode()
+
+
+class SampleRepo:
+    """A git repository with one commit on ``main`` holding ``files``."""
+
+    def __init__(self, path: Path, files: dict[str, str]) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        git(path, "init", "--quiet", "--initial-branch=main")
+        self.write(files)
+        git(path, "add", "--all")
+        git(path, "commit", "--quiet", "-m", "initial")
+
+    def write(self, files: dict[str, str | None]) -> None:
+        for name, content in files.items():
+            target = self.path / name
+            if content is None:
+                target.unlink()
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(dedent(content))
+
+    def commit(self, files: dict[str, str | None], message: str = "change") -> str:
+        self.write(files)
+        git(self.path, "add", "--all")
+        git(self.path, "commit", "--quiet", "-m", message)
+        return git(self.path, "rev-parse", "HEAD").strip()
+
+    def diff(self, files: dict[str, str | None]) -> bytes:
+        """The ``git diff`` that turns HEAD into HEAD + ``files``; the checkout is restored."""
+        self.write(files)
+        git(self.path, "add", "--all")
+        diff = subprocess.run(
+            ["git", "-C", str(self.path), "diff", "--cached", "--binary", "HEAD"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        git(self.path, "reset", "--quiet", "--hard", "HEAD")
+        return diff
+
+    def patch_file(
+        self,
+        files: dict[str, str | None],
+        where: Path,
+        *,
+        error: dict[str, Any] | None = None,
+    ) -> Path:
+        """Write the diff as ``where/fix.patch`` (+ error.json); return the artifact folder."""
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "fix.patch").write_bytes(self.diff(files))
+        if error is not None:
+            (where / "error.json").write_text(json.dumps(error))
+        return where
+
+    def snapshot(self) -> dict[str, str]:
+        """Everything a run must leave as it was: status, refs, stash, HEAD, worktrees."""
+        return {
+            "status": git(self.path, "status", "--porcelain", "--untracked-files=all"),
+            "refs": git(self.path, "for-each-ref", "--format=%(refname) %(objectname)"),
+            "stash": git(self.path, "stash", "list"),
+            "head": git(self.path, "rev-parse", "HEAD"),
+            "worktrees": git(self.path, "worktree", "list", "--porcelain"),
+        }
+
+    def branches(self) -> list[str]:
+        return git(self.path, "branch", "--format=%(refname:short)").split()
+
+    def show(self, ref: str, path: str) -> str:
+        return git(self.path, "show", f"{ref}:{path}")
+
+
+def settings(**changes: Any) -> Settings:
+    """Settings for tests: this interpreter runs the sample suites, short timeouts."""
+    base: dict[str, Any] = {"python": sys.executable, "test_timeout": 60.0, "jobs": 2}
+    base.update(changes)
+    return Settings(**base)
