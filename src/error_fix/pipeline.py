@@ -1,0 +1,210 @@
+"""PatchApplier: intake → workspace → scorers (concurrently) → confidence → decision → verdict.
+
+This is the untrusted half: it runs the project's code. It writes nothing into the user's checkout
+but the decision log in the self-ignoring state directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import proc
+from .confidence import ConfidenceScore
+from .config import COMPONENTS, Settings
+from .decision import PatchDecision, Verdict, decide, gates_for
+from .patch import Patch, PatchRejected, read_patch
+from .scorers import all_scorers
+from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
+from .state import append_jsonl
+from .workspace import Workspace, resolve_base, resolve_repo
+
+ScorerDone = Callable[[ScorerResult], None]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A verdict with what it was made from."""
+
+    verdict: Verdict
+    """The decision and its evidence."""
+    patch: Patch | None
+    """The parsed patch; None when intake refused it before parsing."""
+    repo: Path
+    """Top level of the repository scored against."""
+
+
+def base_ref(repo: Path, base: str) -> str | None:
+    """The branch name ``base`` designates (``HEAD`` → the checked-out branch), or None."""
+    if base == "HEAD":
+        result = proc.git(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return result.stdout.strip() or None if result.ok else None
+    name = base.removeprefix("refs/heads/")
+    result = proc.git(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{name}", check=False)
+    return name if result.ok else None
+
+
+class PatchApplier:
+    """Scores patches against a repository with the configured scorers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        progress: Progress | None = None,
+        on_scorer_done: ScorerDone | None = None,
+        scorers: list[Scorer] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._progress: Progress = progress or (lambda name, message: None)
+        self._on_scorer_done = on_scorer_done
+        self._scorers = scorers
+
+    def score(self, repo: Path, patch_path: Path, base: str = "HEAD") -> Scored:
+        """Decide about the patch at ``patch_path``; append the decision to the decision log.
+
+        Raises WorkspaceError for an unusable repository or base (a usage error, not a verdict).
+        """
+        start = time.monotonic()
+        repo = resolve_repo(repo)
+        base_sha = resolve_base(repo, base)
+        base_info = {"sha": base_sha, "ref": base_ref(repo, base), "rev": base}
+        settings = self.settings
+        patch: Patch | None = None
+        try:
+            patch = read_patch(
+                patch_path,
+                max_bytes=settings.max_patch_bytes,
+                allow_binary=settings.allow_binary,
+                protected=settings.protected_paths,
+            )
+            verdict = self._score_patch(repo, patch, base_info, start)
+        except PatchRejected as exc:
+            verdict = _rejected(str(exc), patch, patch_path, base_info, time.monotonic() - start)
+        append_jsonl(settings.decision_log_path(repo), verdict.log_record())
+        return Scored(verdict, patch, repo)
+
+    def _score_patch(
+        self, repo: Path, patch: Patch, base_info: dict[str, str | None], start: float
+    ) -> Verdict:
+        settings = self.settings
+        env = proc.scrubbed_env(settings.scrub_env)
+        for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"):
+            env.pop(name, None)  # the caller's own coverage must not measure the project
+        proc.reset_cancel()
+        proc.set_parallelism(settings.jobs)
+        scorers = self._scorers if self._scorers is not None else all_scorers()
+        sha = str(base_info["sha"])
+        with Workspace(
+            repo,
+            sha,
+            patch,
+            allow_binary=settings.allow_binary,
+            setup_command=settings.setup_command,
+            setup_timeout=settings.test_timeout,
+            env=env,
+        ) as ws:
+            ctx = ScoringContext(
+                settings=settings,
+                patch=patch,
+                base=ws.base,
+                patched=ws.patched,
+                tests_tree=ws.tests,
+                scratch=ws.scratch,
+                env=env,
+                progress=self._progress,
+            )
+            results = self._run_scorers(scorers, ctx)
+        ordered = {name: results[name] for name in COMPONENTS if name in results}
+        confidence = ConfidenceScore.from_results(ordered, settings)
+        gates = gates_for(ordered)
+        decision = decide(confidence, gates, settings)
+        tests = ordered.get("tests")
+        test_details = dict(tests.details) if tests is not None else {}
+        return Verdict(
+            decision=decision,
+            patch=_patch_info(patch),
+            base=base_info,
+            confidence=confidence.to_dict(),
+            gates=tuple(gates),
+            scorers={name: result.to_dict() for name, result in ordered.items()},
+            tests={
+                key: test_details.get(key)
+                for key in ("fail_to_pass", "pass_to_fail", "flaky", "pass_to_pass_count", "proof")
+            },
+            error=patch.error.to_dict() if patch.error else None,
+            notes=patch.notes,
+            duration_s=time.monotonic() - start,
+        )
+
+    def _run_scorers(self, scorers: list[Scorer], ctx: ScoringContext) -> dict[str, ScorerResult]:
+        results: dict[str, ScorerResult] = {}
+        pool = ThreadPoolExecutor(max_workers=max(1, len(scorers)), thread_name_prefix="scorer")
+        try:
+            futures = {pool.submit(scorer.run, ctx): scorer.name for scorer in scorers}
+            for future, name in futures.items():
+                result = future.result()
+                results[name] = result
+                if self._on_scorer_done is not None:
+                    self._on_scorer_done(result)
+        except BaseException:
+            # A signal or crash: stop every tool now so the workspace can be removed.
+            proc.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return results
+
+
+def _patch_info(patch: Patch) -> dict[str, object]:
+    return {
+        "sha256": patch.sha256,
+        "identity": patch.identity,
+        "title": patch.title,
+        "subject": patch.subject,
+        "files": [
+            {
+                "path": f.path,
+                "status": f.status,
+                "test": f.is_test,
+                "added_lines": len(f.added_lines),
+            }
+            for f in patch.files
+        ],
+    }
+
+
+def _rejected(
+    reason: str,
+    patch: Patch | None,
+    patch_path: Path,
+    base_info: dict[str, str | None],
+    duration_s: float,
+) -> Verdict:
+    info: dict[str, object] = {"path": str(patch_path)}
+    if patch is not None:
+        info.update(_patch_info(patch))
+    else:
+        info.update(_sha_of(patch_path))
+    return Verdict(
+        decision=PatchDecision.REJECTED,
+        patch=info,
+        base=base_info,
+        confidence=ConfidenceScore(weights=dict.fromkeys(COMPONENTS, 1.0)).to_dict(),
+        reason=reason,
+        duration_s=duration_s,
+    )
+
+
+def _sha_of(patch_path: Path) -> dict[str, object]:
+    """sha256 of an unparseable patch file, when there is one file to hash (for the log)."""
+    try:
+        if patch_path.is_file():
+            return {"sha256": hashlib.sha256(patch_path.read_bytes()).hexdigest()}
+    except OSError:
+        pass
+    return {"sha256": None}
