@@ -1,0 +1,290 @@
+"""The ``error-fix`` command.
+
+Exit codes: 0 decided (auto_merge, auto_merge_pr, manual_review) or command done; 1 rejected;
+2 usage or configuration error; 3 any other failure (one line; a traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from . import __version__
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit 2)."""
+
+
+def _settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("scoring settings (override [tool.error-fix])")
+    group.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+    group.add_argument("--python", help="the project's interpreter (default: python on PATH)")
+    group.add_argument(
+        "--test-command", help="the project's pytest command (default: python -m pytest)"
+    )
+    group.add_argument("--test-timeout", type=float, help="seconds per test run (default 600)")
+    group.add_argument("--reruns", type=int, help="extra runs of status-changed tests (default 2)")
+    group.add_argument("--jobs", type=int, help="tools run at once (default: CPU count)")
+    group.add_argument(
+        "--auto-merge-threshold", type=float, help="merge at or above (default 0.95)"
+    )
+    group.add_argument(
+        "--pr-threshold", type=float, help="auto-merge PR at or above (default 0.80)"
+    )
+    group.add_argument("--protected-paths", help="comma-separated globs a patch may not touch")
+    group.add_argument(
+        "--allow-binary", action="store_const", const=True, help="accept binary hunks"
+    )
+    group.add_argument("--disable", help="comma-separated scorers to leave out (skipped)")
+
+
+_OVERRIDES = {
+    "python": "python",
+    "test_command": "test_command",
+    "test_timeout": "test_timeout",
+    "reruns": "reruns",
+    "jobs": "jobs",
+    "auto_merge_threshold": "auto_merge_threshold",
+    "pr_threshold": "pr_threshold",
+    "protected_paths": "protected_paths",
+    "allow_binary": "allow_binary",
+    "disable": "disabled",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="error-fix",
+        description="Score a proposed fix against the base tree with the project's own tools, "
+        "then merge it, open an auto-merge PR, or queue it for review.",
+    )
+    parser.add_argument("--version", action="version", version=f"error-fix {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on failure")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for name, help_text in (
+        ("score", "decide about a patch; act on nothing"),
+        ("apply", "decide about a patch and act on it through the forge"),
+    ):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
+        p.add_argument("--patch", type=Path, required=True, help="patch file or artifact folder")
+        p.add_argument("--base", default="HEAD", help="base revision (default HEAD)")
+        p.add_argument("--json", action="store_true", help="print only the verdict JSON")
+        p.add_argument("--verdict-out", type=Path, help="also write the verdict JSON here")
+        _settings_flags(p)
+        if name == "apply":
+            p.add_argument("--forge", choices=("local",), default="local", help="where to act")
+
+    q = sub.add_parser("queue", help="the review queue: list, approve, reject")
+    qsub = q.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
+    for qname, qhelp in (
+        ("list", "pending fixes, oldest first"),
+        ("approve", "merge a queued fix"),
+        ("reject", "drop a queued fix, keeping the reason"),
+    ):
+        qp = qsub.add_parser(qname, help=qhelp, description=qhelp)
+        qp.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
+        qp.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+        qp.add_argument("--json", action="store_true", help="machine-readable output")
+        if qname != "list":
+            qp.add_argument("id", help="the fix id shown by `queue list`")
+        if qname == "reject":
+            qp.add_argument("--reason", required=True, help="why (kept with the fix)")
+
+    s = sub.add_parser("status", help="decisions so far and review-queue health")
+    s.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
+    s.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+
+    d = sub.add_parser("demo", help="run a good and a bad fix through `apply` on a throwaway repo")
+    d.add_argument(
+        "--dir", type=Path, help="where to build the demo repository (default: a temp dir)"
+    )
+    d.add_argument(
+        "--python", help="interpreter with pytest for the demo project (default: this one)"
+    )
+    return parser
+
+
+def _load_settings(args: argparse.Namespace, repo: Path | None) -> Any:
+    from .config import load_settings
+
+    overrides = {
+        field: getattr(args, flag) for flag, field in _OVERRIDES.items() if hasattr(args, flag)
+    }
+    return load_settings(repo, getattr(args, "config", None), overrides)
+
+
+def _repo(args: argparse.Namespace) -> Path:
+    from .workspace import resolve_repo
+
+    return resolve_repo(args.repo.resolve())
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .console import ProgressLine
+    from .pipeline import PatchApplier
+    from .report import terminal
+
+    repo = _repo(args)
+    settings = _load_settings(args, repo)
+    with ProgressLine(enabled=None if not args.json else False) as progress:
+        applier = PatchApplier(settings, progress=progress.update, on_scorer_done=progress.done)
+        scored = applier.score(repo, args.patch.resolve(), args.base)
+    verdict = scored.verdict
+    if args.verdict_out:
+        args.verdict_out.write_text(verdict.to_json() + "\n", encoding="utf-8")
+    publish_result = None
+    if args.command == "apply" and scored.patch is not None:
+        from .forge.local import LocalForge
+
+        publish_result = LocalForge(scored.repo, settings).publish(verdict, scored.patch)
+    if args.json:
+        document = verdict.to_dict()
+        if publish_result is not None:
+            document["forge"] = publish_result.to_dict()
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(terminal(verdict, str(settings.decision_log_path(scored.repo))))
+        if publish_result is not None:
+            print(f"Forge: {publish_result.outcome} — {publish_result.message}")
+    return EXIT_REJECTED if verdict.decision == "rejected" else EXIT_OK
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from .forge.local import LocalForge
+
+    repo = _repo(args)
+    settings = _load_settings(args, repo)
+    forge = LocalForge(repo, settings)
+    who = getpass.getuser()
+    if args.queue_command == "list":
+        entries = forge.queue()
+        if args.json:
+            print(json.dumps([_entry_dict(e) for e in entries], indent=2))
+        elif not entries:
+            print("The review queue is empty.")
+        else:
+            print(f"{'id':<14} {'status':<13} {'overall':>7} {'age':>7}  title")
+            for e in entries:
+                print(
+                    f"{e.id:<14} {e.status:<13} {e.overall:>7.2f} {e.age_hours():>6.1f}h  {e.title}"
+                )
+        return EXIT_OK
+    if args.queue_command == "approve":
+        result = forge.approve(args.id, who)
+    else:
+        result = forge.reject(args.id, args.reason, who)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{result.outcome}: {result.message}")
+    return EXIT_OK if result.outcome != "failed" else EXIT_FAILURE
+
+
+def _entry_dict(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "branch": entry.branch,
+        "title": entry.title,
+        "status": entry.status,
+        "decision": entry.decision,
+        "overall": entry.overall,
+        "created_at": entry.created_at.isoformat(),
+        "age_hours": round(entry.age_hours(), 2),
+        "url": entry.url,
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .forge.local import LocalForge
+    from .state import read_jsonl
+
+    repo = _repo(args)
+    settings = _load_settings(args, repo)
+    decisions = read_jsonl(settings.decision_log_path(repo))
+    counts: dict[str, int] = {}
+    for record in decisions:
+        counts[str(record.get("decision"))] = counts.get(str(record.get("decision")), 0) + 1
+    metrics = LocalForge(repo, settings).metrics(
+        settings.queue_alert_count, settings.queue_alert_hours
+    )
+    if args.json:
+        print(json.dumps({"decisions": counts, "queue": metrics.to_dict()}, indent=2))
+        return EXIT_OK
+    print(f"Decisions: {len(decisions)}")
+    for kind in ("auto_merge", "auto_merge_pr", "manual_review", "rejected"):
+        print(f"  {kind:<14} {counts.get(kind, 0)}")
+    print(f"Review queue: {metrics.total_pending} pending, oldest {metrics.oldest_age_hours:.1f}h")
+    print(f"Queue health: {metrics.health}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, args.python or sys.executable)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "score": cmd_score,
+    "apply": cmd_score,
+    "queue": cmd_queue,
+    "status": cmd_status,
+    "demo": cmd_demo,
+}
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so every `finally` (worktree removal) runs.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    from .config import ConfigError
+    from .forge.interface import ForgeError
+    from .workspace import WorkspaceError
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError, WorkspaceError) as exc:
+        print(f"error-fix: error: {exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_USAGE
+    except ForgeError as exc:
+        print(f"error-fix: {exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("error-fix: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        print(f"error-fix: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)

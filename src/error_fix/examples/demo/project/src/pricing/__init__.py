@@ -1,0 +1,1 @@
+"""Price statistics for the demo shop."""

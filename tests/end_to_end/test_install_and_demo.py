@@ -1,0 +1,84 @@
+"""`pip install .` into a fresh virtualenv, offline, then `error-fix demo` — the README quick start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_fresh_install_runs_the_demo_offline(tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    # Dependencies come from this environment (no index is reachable in the test); error-fix
+    # itself is built and installed from the source tree like a user would.
+    site_dir = next((env_dir / "lib").glob("python3*/site-packages"))
+    (site_dir / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    offline = {
+        **os.environ,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": "",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    build = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        build,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".state", "*cache*"
+        ),
+    )
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            str(build),
+        ],
+        check=True,
+        env=offline,
+        cwd=tmp_path,
+    )
+    where = subprocess.run(
+        [str(python), "-c", "import error_fix; print(error_fix.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert where.startswith(str(env_dir))
+    demo = subprocess.run(
+        [str(env_dir / "bin" / "error-fix"), "demo", "--dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        env=offline,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stderr
+    out = demo.stdout
+    good, bad = out.split("=== bad fix")
+    assert (
+        "Fixed (fail on base, pass patched): tests/test_stats.py::test_mean_price_of_no_prices_is_zero"
+        in good
+    )
+    assert "regression: 1 test(s) pass on the base and fail patched" in bad
+    assert "Decision: manual_review" in bad
+    assert "error-fix/pricing-mean-price-zero-division" in out
+    log = (tmp_path / "d" / "pricing" / ".state" / "patch_decisions.jsonl").read_text().splitlines()
+    assert len(log) == 2

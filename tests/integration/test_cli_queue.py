@@ -1,0 +1,79 @@
+"""The demo, the review queue and status through the CLI, in one throwaway repository."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from error_fix.cli import main
+from tests.sample import git
+
+
+@pytest.fixture(scope="module")
+def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--dir", str(root), "--python", sys.executable]) == 0
+    return root / "pricing"
+
+
+def test_demo_builds_a_repo_and_refuses_to_overwrite_it(
+    demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (demo_repo / ".state" / "patch_decisions.jsonl").is_file()
+    assert main(["demo", "--dir", str(demo_repo.parent)]) == 2
+    assert "already exists" in capsys.readouterr().out
+
+
+def test_queue_list_shows_the_careless_fix(
+    demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "list", "--repo", str(demo_repo), "--json"]) == 0
+    entries = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    bad = entries["pricing-mean-price-zero-division-v2"]
+    assert (bad["status"], bad["decision"]) == ("needs-review", "manual_review")
+    assert main(["queue", "list", "--repo", str(demo_repo)]) == 0
+    assert "pricing-mean-price-zero-division-v2" in capsys.readouterr().out
+
+
+def test_reject_then_status(demo_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "queue",
+            "reject",
+            "pricing-mean-price-zero-division-v2",
+            "--repo",
+            str(demo_repo),
+            "--reason",
+            "breaks mean_price",
+        ]
+    )
+    assert code == 0
+    assert "rejected by" in capsys.readouterr().out
+    branches = git(demo_repo, "branch", "--format=%(refname:short)").split()
+    assert "error-fix/pricing-mean-price-zero-division-v2" not in branches
+    assert main(["status", "--repo", str(demo_repo), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert sum(status["decisions"].values()) == 2
+    assert status["decisions"]["manual_review"] >= 1
+    assert main(["status", "--repo", str(demo_repo)]) == 0
+    assert "Queue health: good" in capsys.readouterr().out
+
+
+def test_approve_merges_a_queued_fix(demo_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["queue", "list", "--repo", str(demo_repo), "--json"])
+    pending = [e["id"] for e in json.loads(capsys.readouterr().out)]
+    if not pending:
+        pytest.skip("the good demo fix was merged automatically")
+    assert main(["queue", "approve", pending[0], "--repo", str(demo_repo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "merged"
+    assert "if not prices" in git(demo_repo, "show", "main:src/pricing/stats.py")
+
+
+def test_unknown_queue_id_is_a_clear_failure(
+    demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "approve", "nope", "--repo", str(demo_repo)]) == 3
+    assert "no queued fix with id 'nope'" in capsys.readouterr().err
