@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from error_fix.config import Settings
+from error_fix.decision import PatchDecision, Verdict
+from error_fix.patch import ErrorInfo, Patch, parse_patch
+from error_fix.scorers.interface import Gate
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Maintainer",
@@ -173,3 +176,38 @@ def settings(**changes: Any) -> Settings:
     base: dict[str, Any] = {"python": sys.executable, "test_timeout": 60.0, "jobs": 2}
     base.update(changes)
     return Settings(**base)
+
+
+def make_patch(
+    repo: SampleRepo, files: dict[str, str | None], error_id: str | None = None
+) -> Patch:
+    """A parsed patch turning the repository's HEAD into HEAD + ``files``."""
+    return parse_patch(
+        repo.diff(files),
+        max_bytes=1 << 20,
+        allow_binary=False,
+        protected=(),
+        error=ErrorInfo(id=error_id, title="ZeroDivisionError in divide") if error_id else None,
+    )
+
+
+def make_verdict(
+    repo: SampleRepo,
+    patch: Patch,
+    decision: PatchDecision,
+    base_ref: str | None = "main",
+    created_at: str | None = None,
+) -> Verdict:
+    """A verdict as the pipeline would make it, without running scorers (for forge tests)."""
+    gates = (
+        (Gate("regression", "broke test_add"),) if decision is PatchDecision.MANUAL_REVIEW else ()
+    )
+    return Verdict(
+        decision=decision,
+        patch={"sha256": patch.sha256, "identity": patch.identity, "title": patch.title},
+        base={"sha": git(repo.path, "rev-parse", "HEAD").strip(), "ref": base_ref},
+        confidence={"overall": 0.97 if decision is PatchDecision.AUTO_MERGE else 0.5},
+        gates=gates,
+        reason="refused" if decision is PatchDecision.REJECTED else None,
+        **({"created_at": created_at} if created_at else {}),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 from . import __version__
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+FORGES = ("local", "github", "auto")
 
 
 class UsageError(Exception):
@@ -48,6 +50,19 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
         "--allow-binary", action="store_const", const=True, help="accept binary hunks"
     )
     group.add_argument("--disable", help="comma-separated scorers to leave out (skipped)")
+
+
+def _forge_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--forge",
+        choices=FORGES,
+        default="local",
+        help="where to act: local git (default), github, or auto (github when GITHUB_ACTIONS "
+        "or GITHUB_REPOSITORY is set)",
+    )
+    parser.add_argument(
+        "--token", help="GitHub token (default: GITHUB_TOKEN, then GH_TOKEN; prefer those)"
+    )
 
 
 _OVERRIDES = {
@@ -86,7 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--verdict-out", type=Path, help="also write the verdict JSON here")
         _settings_flags(p)
         if name == "apply":
-            p.add_argument("--forge", choices=("local",), default="local", help="where to act")
+            _forge_flags(p)
+
+    pub_help = "act on a verdict made elsewhere (the privileged half: runs no project code)"
+    pub = sub.add_parser("publish", help=pub_help, description=pub_help)
+    pub.add_argument("--verdict", type=Path, required=True, help="verdict JSON from `score`")
+    pub.add_argument("--patch", type=Path, required=True, help="the patch file or artifact folder")
+    pub.add_argument("--repo", type=Path, default=Path(), help="checkout of the base (default .)")
+    pub.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+    pub.add_argument("--json", action="store_true", help="machine-readable output")
+    _forge_flags(pub)
 
     q = sub.add_parser("queue", help="the review queue: list, approve, reject")
     qsub = q.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
@@ -103,11 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
             qp.add_argument("id", help="the fix id shown by `queue list`")
         if qname == "reject":
             qp.add_argument("--reason", required=True, help="why (kept with the fix)")
+        _forge_flags(qp)
 
     s = sub.add_parser("status", help="decisions so far and review-queue health")
     s.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
     s.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    _forge_flags(s)
 
     d = sub.add_parser("demo", help="run a good and a bad fix through `apply` on a throwaway repo")
     d.add_argument(
@@ -134,6 +160,52 @@ def _repo(args: argparse.Namespace) -> Path:
     return resolve_repo(args.repo.resolve())
 
 
+def _who() -> str:
+    """Who acts: the workflow's actor on GitHub Actions, else the local user."""
+    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+
+
+def _forge(args: argparse.Namespace, repo: Path | None, settings: Any, write: bool = True) -> Any:
+    """The forge ``--forge`` names; a GitHub one connects (and fails fast) right here."""
+    choice = args.forge
+    if choice == "auto":
+        on_github = os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get(
+            "GITHUB_REPOSITORY"
+        )
+        choice = "github" if on_github else "local"
+    if choice == "github":
+        from .forge.github import GitHubForge
+
+        return GitHubForge.from_environment(repo, settings, token=args.token, need_write=write)
+    from .forge.local import LocalForge
+
+    if repo is None:
+        raise UsageError("the local forge needs a git repository (--repo)")
+    return LocalForge(repo, settings)
+
+
+def _repo_if_any(args: argparse.Namespace) -> Path | None:
+    """The repository, or None when there is none and the GitHub forge can do without it."""
+    from .workspace import WorkspaceError
+
+    try:
+        return _repo(args)
+    except WorkspaceError:
+        if args.forge == "local":
+            raise
+        return None
+
+
+def _print_result(args: argparse.Namespace, result: Any) -> int:
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{result.outcome}: {result.message}")
+        if result.pr_url:
+            print(f"  {result.pr_url}")
+    return EXIT_FAILURE if result.outcome == "failed" else EXIT_OK
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from .console import ProgressLine
     from .pipeline import PatchApplier
@@ -141,6 +213,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     repo = _repo(args)
     settings = _load_settings(args, repo)
+    # Connect before scoring: a missing token must not cost a whole test run.
+    forge = _forge(args, repo, settings) if args.command == "apply" else None
     with ProgressLine(enabled=None if not args.json else False) as progress:
         applier = PatchApplier(settings, progress=progress.update, on_scorer_done=progress.done)
         scored = applier.score(repo, args.patch.resolve(), args.base)
@@ -148,10 +222,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.verdict_out:
         args.verdict_out.write_text(verdict.to_json() + "\n", encoding="utf-8")
     publish_result = None
-    if args.command == "apply" and scored.patch is not None:
-        from .forge.local import LocalForge
-
-        publish_result = LocalForge(scored.repo, settings).publish(verdict, scored.patch)
+    if forge is not None and scored.patch is not None:
+        publish_result = forge.publish(verdict, scored.patch)
     if args.json:
         document = verdict.to_dict()
         if publish_result is not None:
@@ -161,16 +233,51 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(terminal(verdict, str(settings.decision_log_path(scored.repo))))
         if publish_result is not None:
             print(f"Forge: {publish_result.outcome} — {publish_result.message}")
+    if publish_result is not None and publish_result.outcome == "failed":
+        return EXIT_FAILURE
     return EXIT_REJECTED if verdict.decision == "rejected" else EXIT_OK
 
 
-def cmd_queue(args: argparse.Namespace) -> int:
-    from .forge.local import LocalForge
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .decision import Verdict
+    from .patch import PatchRejected, read_patch
 
     repo = _repo(args)
     settings = _load_settings(args, repo)
-    forge = LocalForge(repo, settings)
-    who = getpass.getuser()
+    try:
+        verdict = Verdict.load(args.verdict)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if verdict.decision == "rejected":
+        print(f"rejected: {verdict.reason}; nothing to publish")
+        return EXIT_REJECTED
+    # The verdict was made by the untrusted half: re-check the patch it speaks for.
+    try:
+        patch = read_patch(
+            args.patch.resolve(),
+            max_bytes=settings.max_patch_bytes,
+            allow_binary=settings.allow_binary,
+            protected=settings.protected_paths,
+        )
+    except PatchRejected as exc:
+        print(f"error-fix: refusing to publish: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    if patch.sha256 != verdict.sha256 or patch.identity != verdict.identity:
+        print(
+            "error-fix: refusing to publish: the patch is not the one the verdict was made for "
+            f"(sha256 {patch.sha256[:12]} / {patch.identity}, verdict says "
+            f"{verdict.sha256[:12]} / {verdict.identity})",
+            file=sys.stderr,
+        )
+        return EXIT_REJECTED
+    return _print_result(args, _forge(args, repo, settings).publish(verdict, patch))
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    repo = _repo_if_any(args)
+    settings = _load_settings(args, repo)
+    forge = _forge(args, repo, settings, write=args.queue_command != "list")
+    who = _who()
     if args.queue_command == "list":
         entries = forge.queue()
         if args.json:
@@ -188,11 +295,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         result = forge.approve(args.id, who)
     else:
         result = forge.reject(args.id, args.reason, who)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(f"{result.outcome}: {result.message}")
-    return EXIT_OK if result.outcome != "failed" else EXIT_FAILURE
+    return _print_result(args, result)
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:
@@ -210,18 +313,16 @@ def _entry_dict(entry: Any) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .forge.local import LocalForge
     from .state import read_jsonl
 
-    repo = _repo(args)
+    repo = _repo_if_any(args)
     settings = _load_settings(args, repo)
-    decisions = read_jsonl(settings.decision_log_path(repo))
+    decisions = read_jsonl(settings.decision_log_path(repo)) if repo is not None else []
     counts: dict[str, int] = {}
     for record in decisions:
         counts[str(record.get("decision"))] = counts.get(str(record.get("decision")), 0) + 1
-    metrics = LocalForge(repo, settings).metrics(
-        settings.queue_alert_count, settings.queue_alert_hours
-    )
+    forge = _forge(args, repo, settings, write=False)
+    metrics = forge.metrics(settings.queue_alert_count, settings.queue_alert_hours)
     if args.json:
         print(json.dumps({"decisions": counts, "queue": metrics.to_dict()}, indent=2))
         return EXIT_OK
@@ -242,6 +343,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "score": cmd_score,
     "apply": cmd_score,
+    "publish": cmd_publish,
     "queue": cmd_queue,
     "status": cmd_status,
     "demo": cmd_demo,

@@ -54,6 +54,8 @@ class ProcResult:
     """Wall-clock seconds."""
     timed_out: bool = False
     """True when the run was killed at its timeout."""
+    stdout_bytes: bytes = b""
+    """The whole standard output, undecoded and untruncated (only with ``raw_stdout``)."""
 
     @property
     def ok(self) -> bool:
@@ -160,11 +162,13 @@ def run(
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
     limited: bool = False,
+    raw_stdout: bool = False,
 ) -> ProcResult:
     """Run ``args``; never raises for a failing tool (see ``returncode``/``timed_out``).
 
     ``env`` is the complete environment (build it with :func:`scrubbed_env`); ``None`` means a
     scrubbed copy of ours. ``limited`` runs count against the ``jobs`` bound of heavy tools.
+    ``raw_stdout`` also keeps stdout as exact bytes (git blobs), without the size limit.
     Raises :class:`ToolNotFound` when the executable does not exist.
     """
     argv = tuple(os.fspath(a) for a in args)
@@ -173,7 +177,7 @@ def run(
     if slots is not None:
         slots.acquire()
     try:
-        return _run(argv, cwd, timeout, environment, stdin, limited)
+        return _run(argv, cwd, timeout, environment, stdin, limited, raw_stdout)
     finally:
         if slots is not None:
             slots.release()
@@ -186,6 +190,7 @@ def _run(
     env: dict[str, str],
     stdin: bytes | None,
     limited: bool,
+    raw_stdout: bool = False,
 ) -> ProcResult:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="error-fix-proc-") as tmp:
@@ -234,6 +239,7 @@ def _run(
             stderr=_read_tail(err_path),
             duration_s=time.monotonic() - start,
             timed_out=timed_out,
+            stdout_bytes=out_path.read_bytes() if raw_stdout else b"",
         )
 
 
@@ -243,6 +249,7 @@ def git(
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
     check: bool = True,
+    raw_stdout: bool = False,
 ) -> ProcResult:
     """Run git in ``repo`` with hooks disabled and no prompts; raise GitError when ``check``."""
     environment = scrubbed_env(overrides={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
@@ -253,6 +260,7 @@ def git(
         env=environment,
         stdin=stdin,
         timeout=600,
+        raw_stdout=raw_stdout,
     )
     if check and not result.ok:
         raise GitError(f"git {' '.join(args[:2])} failed: {result.tail(5)}", result)

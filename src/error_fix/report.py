@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +18,10 @@ LABELS = {
     "coverage": "Coverage",
 }
 SHOWN_FINDINGS = 5
+SHOWN_TESTS = 10
+PR_TITLE_PREFIX = "[Auto] Error fix: "
+MARKER_PREFIX = "<!-- error-fix: "
+_MARKER = re.compile(r"<!-- error-fix: (\{[^\n]*?\}) -->")
 
 
 def icon(result: Mapping[str, Any]) -> str:
@@ -101,7 +107,98 @@ def markdown_table(verdict: Verdict) -> str:
             "score": 0.0,
             "reason": "not run",
         }
-        note = _note(result).replace("|", "\\|").replace("\n", " ")
+        note = _inline(_note(result)).replace("|", "\\|")  # tool output is untrusted
         rows.append(f"| {LABELS[name]} | {float(result['score']):.2f} | {icon(result)} | {note} |")
     rows.append(f"| **Overall** | **{verdict.overall:.2f}** | | **{verdict.decision}** |")
     return "\n".join(rows)
+
+
+def pr_title(verdict: Verdict) -> str:
+    """``[Auto] Error fix: <title>``, cut to GitHub's 256-character limit."""
+    name = " ".join(str(verdict.patch.get("title") or verdict.identity).split())
+    return (PR_TITLE_PREFIX + name)[:256]
+
+
+def _inline(text: object, limit: int = 300) -> str:
+    """Untrusted text (test ids, tool output) as one inert Markdown line: no HTML, no fences."""
+    flat = " ".join(str(text).split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _test_list(title: str, tests: list[Any]) -> list[str]:
+    lines = [f"**{title}**"]
+    lines.extend(f"- `{_inline(t, 200)}`" for t in tests[:SHOWN_TESTS])
+    if len(tests) > SHOWN_TESTS:
+        lines.append(f"- … and {len(tests) - SHOWN_TESTS} more")
+    return lines
+
+
+def markdown_report(verdict: Verdict, decision_log: str | None = None) -> str:
+    """The confidence table with gates, proof of fix and a decision-log pointer (PR body,
+    job summary). Every piece of untrusted text in it is made inert."""
+    lines = [markdown_table(verdict), ""]
+    if verdict.gates:
+        lines.append("**Gates** (each caps the decision at `manual_review`)")
+        lines.extend(f"- `{_inline(g.name, 80)}`: {_inline(g.reason)}" for g in verdict.gates)
+    else:
+        lines.append("**Gates:** none fired.")
+    tests = verdict.tests or {}
+    lines.append("")
+    lines.append(f"**Proof of fix:** {_inline(tests.get('proof') or 'no test proves the fix')}")
+    for key, title in (
+        ("fail_to_pass", "Fail on the base, pass patched (FAIL_TO_PASS)"),
+        ("pass_to_fail", "Regressions: pass on the base, fail patched (PASS_TO_FAIL)"),
+        ("flaky", "Flaky, excluded"),
+    ):
+        if tests.get(key):
+            lines.append("")
+            lines.extend(_test_list(title, list(tests[key])))
+    if tests.get("pass_to_pass_count"):
+        lines.append("")
+        lines.append(f"{tests['pass_to_pass_count']} other test(s) pass on both trees.")
+    error = verdict.error or {}
+    reported = [
+        f"{k} {_inline(error[k], 200)}" for k in ("source", "url", "failing_test") if error.get(k)
+    ]
+    if reported:
+        lines.append("")
+        lines.append("**Error:** " + " · ".join(reported))
+    lines.append("")
+    footer = f"Patch sha256 `{verdict.sha256[:12]}` on base `{str(verdict.base.get('sha'))[:12]}`"
+    if decision_log:
+        footer += f" · decision log: {decision_log}"
+    lines.append(footer)
+    return "\n".join(lines)
+
+
+def marker(verdict: Verdict, **extra: Any) -> str:
+    """The hidden line by which error-fix recognises its own PRs and what they hold."""
+    fields: dict[str, Any] = {
+        "patch_sha256": verdict.sha256,
+        "schema": verdict.schema,
+        "identity": verdict.identity,
+        "decision": str(verdict.decision),
+        "overall": round(verdict.overall, 4),
+        "base_sha": verdict.base.get("sha"),
+        **extra,
+    }
+    return MARKER_PREFIX + json.dumps(fields, separators=(",", ":")) + " -->"
+
+
+def pr_body(verdict: Verdict, decision_log: str | None = None, **marker_fields: Any) -> str:
+    """PR description: the Markdown report, then the marker as the very last line."""
+    return markdown_report(verdict, decision_log) + "\n\n" + marker(verdict, **marker_fields)
+
+
+def read_marker(body: str | None) -> dict[str, Any] | None:
+    """The marker's fields, from the last marker line of ``body`` (the one error-fix wrote: any
+    earlier one could come from untrusted text quoted in the report); None when there is none."""
+    found = _MARKER.findall(body or "")
+    if not found:
+        return None
+    try:
+        fields = json.loads(found[-1])
+    except ValueError:
+        return None
+    return fields if isinstance(fields, dict) else None

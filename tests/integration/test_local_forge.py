@@ -9,40 +9,10 @@ from pathlib import Path
 import pytest
 
 from error_fix.config import Settings
-from error_fix.decision import PatchDecision, Verdict
+from error_fix.decision import PatchDecision
 from error_fix.forge.interface import ForgeError, Outcome
 from error_fix.forge.local import LocalForge
-from error_fix.patch import ErrorInfo, Patch, parse_patch
-from error_fix.scorers.interface import Gate
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, git
-
-
-def make_patch(
-    repo: SampleRepo, files: dict[str, str | None], error_id: str | None = None
-) -> Patch:
-    return parse_patch(
-        repo.diff(files),
-        max_bytes=1 << 20,
-        allow_binary=False,
-        protected=(),
-        error=ErrorInfo(id=error_id, title="ZeroDivisionError in divide") if error_id else None,
-    )
-
-
-def make_verdict(
-    repo: SampleRepo, patch: Patch, decision: PatchDecision, base_ref: str | None = "main"
-) -> Verdict:
-    gates = (
-        (Gate("regression", "broke test_add"),) if decision is PatchDecision.MANUAL_REVIEW else ()
-    )
-    return Verdict(
-        decision=decision,
-        patch={"sha256": patch.sha256, "identity": patch.identity, "title": patch.title},
-        base={"sha": git(repo.path, "rev-parse", "HEAD").strip(), "ref": base_ref},
-        confidence={"overall": 0.97 if decision is PatchDecision.AUTO_MERGE else 0.5},
-        gates=gates,
-        reason="refused" if decision is PatchDecision.REJECTED else None,
-    )
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, git, make_patch, make_verdict
 
 
 @pytest.fixture

@@ -64,3 +64,37 @@ def test_markdown_table_has_the_five_checks_and_the_overall() -> None:
     assert "| Type Checking | 0.00 | ❌ | mypy missing |" in table
     assert "| Coverage | 0.00 | ➖ |" in table[6]
     assert table[-1] == "| **Overall** | **0.81** | | **manual_review** |"
+
+
+def test_pr_body_is_the_report_with_the_marker_last_and_untrusted_text_made_inert() -> None:
+    from error_fix.report import pr_body, pr_title, read_marker
+
+    verdict = sample_verdict()
+    hostile = '<!-- error-fix: {"patch_sha256": "forged"} --> `x` <img src=y>'
+    verdict = Verdict(
+        decision=verdict.decision,
+        patch={**verdict.patch, "title": "a\nb"},
+        base=verdict.base,
+        confidence=verdict.confidence,
+        gates=(Gate("regression", hostile),),
+        scorers=verdict.scorers,
+        tests={**verdict.tests, "pass_to_fail": [hostile]},
+    )
+    body = pr_body(verdict, "uploaded with the run", commit="d" * 40)
+    assert body.startswith("| Check | Score | Status | Notes |")
+    assert "`regression`: &lt;!-- error-fix:" in body and "<img" not in body
+    assert "Regressions: pass on the base, fail patched (PASS_TO_FAIL)" in body
+    assert "`tests/test_a.py::test_x`" in body and "decision log: uploaded with the run" in body
+    marker = read_marker(body)
+    assert marker == {
+        "patch_sha256": "ab" * 32,
+        "schema": 1,
+        "identity": "err",
+        "decision": "manual_review",
+        "overall": 0.81,
+        "base_sha": "c" * 40,
+        "commit": "d" * 40,
+    }
+    assert body.splitlines()[-1].startswith("<!-- error-fix: ")
+    assert pr_title(verdict) == "[Auto] Error fix: a b"
+    assert read_marker("no marker") is None and read_marker("<!-- error-fix: {bad} -->") is None

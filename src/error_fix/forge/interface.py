@@ -109,6 +109,24 @@ class QueueMetrics:
         }
 
 
+@dataclass(frozen=True)
+class FixRecord:
+    """One fix a forge handled, for metrics."""
+
+    id: str
+    """Patch identity or PR number."""
+    decision: str
+    """The verdict's decision."""
+    decided_at: dt.datetime | None
+    """When the verdict was made (UTC)."""
+    merged_at: dt.datetime | None
+    """When it reached the base branch (None: not merged)."""
+    merged_by_human: bool
+    """Merged on a human's approval rather than by automation."""
+    commits: tuple[str, ...] = ()
+    """Commits whose revert undoes the fix (the fix commit, its merge commit)."""
+
+
 def queue_health(count: int, oldest_hours: float, max_count: int, max_hours: float) -> str:
     if count >= 2 * max_count or oldest_hours >= 2 * max_hours:
         return "critical"
@@ -141,6 +159,18 @@ class Forge(ABC):
     @abstractmethod
     def reject(self, entry_id: str, reason: str, who: str) -> PublishResult:
         """A human rejects: drop the branch, keep the reason."""
+
+    def fix_history(self) -> list[FixRecord]:
+        """Every fix this forge handled (for metrics); forges without history return none."""
+        return []
+
+    def reverted_commits(self, commits: set[str]) -> set[str]:
+        """Which of ``commits`` a later commit on the base branch reverts."""
+        return set()
+
+    def report_backlog(self, metrics: QueueMetrics) -> str | None:
+        """Make the backlog visible where the team looks (a tracking issue on GitHub)."""
+        return None
 
     def metrics(self, max_count: int, max_hours: float) -> QueueMetrics:
         entries = self.queue()

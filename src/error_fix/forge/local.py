@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,11 @@ from ..config import Settings
 from ..decision import PatchDecision, Verdict
 from ..patch import Patch
 from ..state import locked, write_json_atomic
-from .interface import Forge, ForgeError, Outcome, PublishResult, QueueEntry
+from . import gittree
+from .interface import FixRecord, Forge, ForgeError, Outcome, PublishResult, QueueEntry
 
 BRANCH_PREFIX = "error-fix/"
+_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
 PENDING = ("ready", "needs-review")
 _ZERO = "0" * 40
 _FALLBACK_IDENTITY = {
@@ -66,14 +68,9 @@ class LocalForge(Forge):
 
     def _make_commit(self, patch: Patch, base_sha: str) -> tuple[str, str]:
         """(commit, tree) of the patch on ``base_sha``, built in a throwaway index."""
-        with tempfile.TemporaryDirectory(prefix="error-fix-index-") as tmp:
-            env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
-            self._git("read-tree", base_sha, env=env)
-            apply = ["apply", "--cached", "--whitespace=nowarn"]
-            if self.settings.allow_binary:
-                apply.append("--binary")
-            self._git(*apply, "-", env=env, stdin=patch.diff)
-            tree = self._git("write-tree", env=env).stdout.strip()
+        tree = gittree.write_patched_tree(
+            self.repo, base_sha, patch, allow_binary=self.settings.allow_binary
+        )
         env = self._identity_env()
         commit = self._git(
             "commit-tree",
@@ -107,43 +104,26 @@ class LocalForge(Forge):
                 return Path(path)
         return None
 
-    def _merge(self, branch: str, target: str) -> tuple[bool, str]:
-        """Merge ``branch`` into ``target``; (done, message)."""
+    def _merge(self, branch: str, target: str) -> tuple[bool, str, str | None]:
+        """Merge ``branch`` into ``target``; (done, message, the commit ``target`` now points at).
+
+        The result is built with plumbing first (fast-forward, or merge-tree + commit-tree), so a
+        conflict is found without touching any checkout. A checked-out target then moves by a
+        fast-forward of that checkout, which only happens when it has no uncommitted changes.
+        """
         commit = self._rev(f"refs/heads/{branch}")
         target_sha = self._rev(f"refs/heads/{target}")
         if commit is None or target_sha is None:
-            return False, f"cannot merge: branch {branch if commit is None else target} is gone"
+            gone = branch if commit is None else target
+            return False, f"cannot merge: branch {gone} is gone", None
         if self._git("merge-base", "--is-ancestor", commit, target_sha, check=False).ok:
-            return True, f"{branch} is already in {target}"
-        checkout = self._checked_out_in(target)
-        if checkout is not None:
-            dirty = proc.git(checkout, "status", "--porcelain", "--untracked-files=no").stdout
-            if dirty.strip():
-                return False, (
-                    f"refusing to merge into {target}: it is checked out in {checkout} with "
-                    "uncommitted changes; commit or stash them, then run "
-                    f"`error-fix queue approve {branch.removeprefix(BRANCH_PREFIX)}`"
-                )
-            result = proc.git(
-                checkout,
-                "merge",
-                "--no-edit",
-                "-m",
-                f"Merge {branch}",
-                commit,
-                env=self._identity_env(),
-                check=False,
-            )
-            if not result.ok:
-                proc.git(checkout, "merge", "--abort", check=False)
-                return False, f"merge into {target} failed: {result.tail(2)}"
-            return True, f"merged {branch} into {target} (checked out in {checkout})"
+            return True, f"{branch} is already in {target}", target_sha
         if self._git("merge-base", "--is-ancestor", target_sha, commit, check=False).ok:
             new = commit
         else:
             merged = self._git("merge-tree", "--write-tree", target_sha, commit, check=False)
             if not merged.ok:
-                return False, f"{branch} conflicts with {target}; left for review"
+                return False, f"{branch} conflicts with {target}; left for review", None
             tree = merged.stdout.splitlines()[0].strip()
             new = self._git(
                 "commit-tree",
@@ -156,10 +136,27 @@ class LocalForge(Forge):
                 f"Merge {branch}",
                 env=self._identity_env(),
             ).stdout.strip()
+        checkout = self._checked_out_in(target)
+        if checkout is not None:
+            dirty = proc.git(checkout, "status", "--porcelain", "--untracked-files=no").stdout
+            if dirty.strip():
+                return (
+                    False,
+                    (
+                        f"refusing to merge into {target}: it is checked out in {checkout} with "
+                        "uncommitted changes; commit or stash them, then run "
+                        f"`error-fix queue approve {branch.removeprefix(BRANCH_PREFIX)}`"
+                    ),
+                    None,
+                )
+            result = proc.git(checkout, "merge", "--ff-only", "--quiet", new, check=False)
+            if not result.ok:
+                return False, f"could not update the checkout of {target}: {result.tail(2)}", None
+            return True, f"merged {branch} into {target} (checked out in {checkout})", new
         moved = self._git("update-ref", f"refs/heads/{target}", new, target_sha, check=False)
         if not moved.ok:
-            return False, f"{target} moved while merging; try again"
-        return True, f"merged {branch} into {target}"
+            return False, f"{target} moved while merging; try again", None
+        return True, f"merged {branch} into {target}", new
 
     # -- queue file -----------------------------------------------------------------------------
 
@@ -259,9 +256,9 @@ class LocalForge(Forge):
             if entry["status"] == "merged":
                 return PublishResult(Outcome.MERGED, f"{branch} was merged before", branch, commit)
             if target:
-                done, message = self._merge(branch, str(target))
+                done, message, merged = self._merge(branch, str(target))
                 if done:
-                    entry.update(status="merged", merged_at=_now())
+                    entry.update(status="merged", merged_at=_now(), merge_commit=merged)
                     return PublishResult(Outcome.MERGED, message, branch, commit)
             else:
                 message = "the base is not a branch, so there is nothing to merge into"
@@ -300,10 +297,23 @@ class LocalForge(Forge):
         ]
         return sorted(entries, key=lambda e: e.created_at)
 
-    def history(self) -> list[dict[str, Any]]:
-        """Every fix this forge handled, in any state (for metrics)."""
+    def fix_history(self) -> list[FixRecord]:
         entries: dict[str, dict[str, Any]] = self._load()["entries"]
-        return list(entries.values())
+        return [
+            FixRecord(
+                id=e["id"],
+                decision=e.get("decision", ""),
+                decided_at=_parse_time(e["decided_at"]) if e.get("decided_at") else None,
+                merged_at=_parse_time(e["merged_at"]) if e.get("merged_at") else None,
+                merged_by_human="approved_by" in e,
+                commits=tuple(c for c in (e.get("commit"), e.get("merge_commit")) if c),
+            )
+            for e in entries.values()
+        ]
+
+    def reverted_commits(self, commits: set[str]) -> set[str]:
+        log = self._git("log", "--all", "--grep=This reverts commit", "--format=%B").stdout
+        return commits & set(_REVERTS.findall(log))
 
     def _pending(self, data: dict[str, Any], entry_id: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = data["entries"].get(entry_id)
@@ -325,10 +335,10 @@ class LocalForge(Forge):
                     entry["branch"],
                     entry.get("commit"),
                 )
-            done, message = self._merge(entry["branch"], str(target))
+            done, message, merged = self._merge(entry["branch"], str(target))
             if not done:
                 return PublishResult(Outcome.FAILED, message, entry["branch"], entry.get("commit"))
-            entry.update(status="merged", merged_at=_now(), approved_by=who)
+            entry.update(status="merged", merged_at=_now(), approved_by=who, merge_commit=merged)
             self._save(data)
         return PublishResult(
             Outcome.MERGED, f"approved by {who}; {message}", entry["branch"], entry.get("commit")
