@@ -81,6 +81,12 @@ class Settings:
     """OSV endpoint for ``vulnerability_service = "osv"`` (a mirror, or a stand-in in tests)."""
     ruff_select: tuple[str, ...] = ("E4", "E7", "E9", "F", "B", "UP", "SIM")
     """Ruff rules used when the project has no ruff configuration of its own."""
+    tool_python: str | None = None
+    """Interpreter running ruff, mypy, bandit and pip-audit (default: error-fix's own)."""
+    coverage_baseline: str = "auto"
+    """Base total coverage: auto (cached from an earlier run of that tree), measure, or off."""
+    minutes_per_fix: float = 30.0
+    """Human minutes a fix takes by hand (for the hours-saved estimate)."""
 
     def __post_init__(self) -> None:
         _check_unit("auto-merge-threshold", self.auto_merge_threshold)
@@ -116,6 +122,8 @@ class Settings:
             )
         if self.vulnerability_service not in ("pypi", "osv"):
             raise ConfigError("vulnerability-service must be 'pypi' or 'osv'")
+        if self.coverage_baseline not in ("auto", "measure", "off"):
+            raise ConfigError("coverage-baseline must be 'auto', 'measure' or 'off'")
         if self.queue_alert_count < 1 or self.queue_alert_hours <= 0:
             raise ConfigError("queue-alert-count must be ≥ 1 and queue-alert-hours > 0")
 
@@ -217,9 +225,8 @@ def load_settings(
         data = _read_toml(config_file)
         table = data.get("tool", {}).get("error-fix", data)
         values.update(_from_table(table, str(config_file)))
-    for name, value in (overrides or {}).items():
-        if value is not None:
-            values[name] = _coerce(name, value)
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    values.update(_from_table(given, "settings"))
     try:
         return Settings(**values)
     except TypeError as exc:  # pragma: no cover - keys are checked above

@@ -83,6 +83,8 @@ class Verdict:
     """Things noticed along the way."""
     duration_s: float = 0.0
     """Seconds from intake to decision."""
+    timings: Mapping[str, float] = field(default_factory=dict)
+    """Seconds per stage: intake, worktrees, each tool per tree, each kind of test run, ..."""
     created_at: str = field(default_factory=_now)
     """UTC time of the decision."""
     version: str = __version__
@@ -118,6 +120,7 @@ class Verdict:
             "error": dict(self.error) if self.error else None,
             "notes": list(self.notes),
             "duration_s": round(self.duration_s, 3),
+            "timings": dict(self.timings),
         }
 
     def to_json(self) -> str:
@@ -157,6 +160,7 @@ class Verdict:
                 error=data.get("error"),
                 notes=tuple(data.get("notes") or ()),
                 duration_s=float(data.get("duration_s") or 0.0),
+                timings=dict(data.get("timings") or {}),
                 created_at=str(data.get("created_at") or _now()),
                 version=str(data.get("version") or __version__),
             )

@@ -20,9 +20,10 @@ _IDENTITY = {
     "GIT_COMMITTER_NAME": "Demo Maintainer",
     "GIT_COMMITTER_EMAIL": "maintainer@example.invalid",
 }
+# The careless fix goes first: once the good one is merged, main has moved on.
 CASES = (
-    ("good", "a correct fix with a regression test"),
     ("bad", "a careless fix that breaks another test"),
+    ("good", "a correct fix with a regression test"),
 )
 
 

@@ -17,10 +17,12 @@ from . import proc
 from .confidence import ConfidenceScore
 from .config import COMPONENTS, Settings
 from .decision import PatchDecision, Verdict, decide, gates_for
+from .events import EventBus, EventSeverity
 from .patch import Patch, PatchRejected, read_patch
 from .scorers import all_scorers
 from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
 from .state import append_jsonl
+from .timings import Timings
 from .workspace import Workspace, resolve_base, resolve_repo
 
 ScorerDone = Callable[[ScorerResult], None]
@@ -58,8 +60,10 @@ class PatchApplier:
         progress: Progress | None = None,
         on_scorer_done: ScorerDone | None = None,
         scorers: list[Scorer] | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.settings = settings
+        self.events = events
         self._progress: Progress = progress or (lambda name, message: None)
         self._on_scorer_done = on_scorer_done
         self._scorers = scorers
@@ -74,22 +78,52 @@ class PatchApplier:
         base_sha = resolve_base(repo, base)
         base_info = {"sha": base_sha, "ref": base_ref(repo, base), "rev": base}
         settings = self.settings
+        self._emit("patch_validation_started", {"patch": str(patch_path), "base": base_sha})
         patch: Patch | None = None
+        timings = Timings()
         try:
-            patch = read_patch(
-                patch_path,
-                max_bytes=settings.max_patch_bytes,
-                allow_binary=settings.allow_binary,
-                protected=settings.protected_paths,
-            )
-            verdict = self._score_patch(repo, patch, base_info, start)
+            with timings.measure("intake"):
+                patch = read_patch(
+                    patch_path,
+                    max_bytes=settings.max_patch_bytes,
+                    allow_binary=settings.allow_binary,
+                    protected=settings.protected_paths,
+                )
+            verdict = self._score_patch(repo, patch, base_info, start, timings)
         except PatchRejected as exc:
             verdict = _rejected(str(exc), patch, patch_path, base_info, time.monotonic() - start)
         append_jsonl(settings.decision_log_path(repo), verdict.log_record())
+        rejected = verdict.decision is PatchDecision.REJECTED
+        self._emit(
+            "patch_validation_completed",
+            {
+                "patch": str(patch_path),
+                "identity": verdict.identity,
+                "decision": str(verdict.decision),
+                "overall": verdict.overall,
+                "gates": [g.name for g in verdict.gates],
+                "reason": verdict.reason,
+            },
+            EventSeverity.WARNING if rejected else EventSeverity.INFO,
+        )
         return Scored(verdict, patch, repo)
 
+    def _emit(
+        self,
+        event_type: str,
+        data: dict[str, object],
+        severity: EventSeverity = EventSeverity.INFO,
+    ) -> None:
+        if self.events is not None:
+            self.events.emit(event_type, data, severity)
+
     def _score_patch(
-        self, repo: Path, patch: Patch, base_info: dict[str, str | None], start: float
+        self,
+        repo: Path,
+        patch: Patch,
+        base_info: dict[str, str | None],
+        start: float,
+        timings: Timings,
     ) -> Verdict:
         settings = self.settings
         env = proc.scrubbed_env(settings.scrub_env)
@@ -99,6 +133,7 @@ class PatchApplier:
         proc.set_parallelism(settings.jobs)
         scorers = self._scorers if self._scorers is not None else all_scorers()
         sha = str(base_info["sha"])
+        stage_start = time.monotonic()
         with Workspace(
             repo,
             sha,
@@ -108,6 +143,7 @@ class PatchApplier:
             setup_timeout=settings.test_timeout,
             env=env,
         ) as ws:
+            timings.add("worktrees", time.monotonic() - stage_start)
             ctx = ScoringContext(
                 settings=settings,
                 patch=patch,
@@ -116,13 +152,21 @@ class PatchApplier:
                 tests_tree=ws.tests,
                 scratch=ws.scratch,
                 env=env,
+                state_dir=settings.state_path(repo),
+                tree_ids=(ws.tree_id(ws.base), ws.tree_id(ws.patched)),
+                timings=timings,
                 progress=self._progress,
             )
-            results = self._run_scorers(scorers, ctx)
+            with timings.measure("scorers"):
+                results = self._run_scorers(scorers, ctx)
+            stage_start = time.monotonic()
+        timings.add("cleanup", time.monotonic() - stage_start)
+        stage_start = time.monotonic()
         ordered = {name: results[name] for name in COMPONENTS if name in results}
         confidence = ConfidenceScore.from_results(ordered, settings)
         gates = gates_for(ordered)
         decision = decide(confidence, gates, settings)
+        timings.add("decision", time.monotonic() - stage_start)
         tests = ordered.get("tests")
         test_details = dict(tests.details) if tests is not None else {}
         return Verdict(
@@ -134,11 +178,19 @@ class PatchApplier:
             scorers={name: result.to_dict() for name, result in ordered.items()},
             tests={
                 key: test_details.get(key)
-                for key in ("fail_to_pass", "pass_to_fail", "flaky", "pass_to_pass_count", "proof")
+                for key in (
+                    "fail_to_pass",
+                    "pass_to_fail",
+                    "fail_to_fail",
+                    "flaky",
+                    "pass_to_pass_count",
+                    "proof",
+                )
             },
             error=patch.error.to_dict() if patch.error else None,
             notes=patch.notes,
             duration_s=time.monotonic() - start,
+            timings=timings.to_dict(),
         )
 
     def _run_scorers(self, scorers: list[Scorer], ctx: ScoringContext) -> dict[str, ScorerResult]:
@@ -149,6 +201,15 @@ class PatchApplier:
             for future, name in futures.items():
                 result = future.result()
                 results[name] = result
+                self._emit(
+                    "scorer_completed",
+                    {
+                        "scorer": name,
+                        "status": str(result.status),
+                        "score": result.score,
+                        "duration_s": round(result.duration_s, 3),
+                    },
+                )
                 if self._on_scorer_done is not None:
                     self._on_scorer_done(result)
         except BaseException:

@@ -16,12 +16,16 @@ from typing import Any
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (and a ``.gitignore`` holding ``*`` in it) if missing."""
-    if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True)
-        ignore = path / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# written by error-fix: this directory is local state\n*\n")
+    """Create ``path`` if missing; the top-most directory created gets a ``.gitignore`` of ``*``."""
+    if path.is_dir():
+        return path
+    top = path
+    while not top.parent.exists():
+        top = top.parent
+    path.mkdir(parents=True, exist_ok=True)
+    ignore = top / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# written by error-fix: this directory is local state\n*\n")
     return path
 
 

@@ -21,9 +21,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import proc
+from .layout import import_roots, project_modules
+from .timings import Timings
 
 PROBE_MODULE = "error_fix_probe"
-_NON_PROJECT = {"tests", "test", "conftest", "setup", "docs", "doc", "noxfile", "build", "dist"}
 
 
 class TestStatus(StrEnum):
@@ -64,31 +65,11 @@ class TestRun:
         return [n for n, s in self.outcomes.items() if s is TestStatus.FAILED]
 
 
-def import_roots(tree: Path) -> list[Path]:
-    """Where the project's modules live in ``tree``: ``src/`` (if it holds code), then the root."""
-    src = tree / "src"
-    if src.is_dir() and any(_is_module(p) for p in src.iterdir()):
-        return [src, tree]
-    return [tree]
-
-
-def _is_module(path: Path) -> bool:
-    if path.name.startswith((".", "_")) or path.stem in _NON_PROJECT:
-        return False
-    if path.is_dir():
-        return (path / "__init__.py").is_file()
-    return path.suffix == ".py"
-
-
-def project_modules(tree: Path) -> list[str]:
-    """Top-level module names the project defines (what must be imported from the worktree)."""
-    return sorted({p.stem for root in import_roots(tree) for p in root.iterdir() if _is_module(p)})
-
-
 def resolve_python(python: str, env: Mapping[str, str]) -> str | None:
     """Absolute path of the project's interpreter, looked up on the tools' PATH."""
     if os.sep in python:
-        path = Path(python)
+        # abspath, not resolve(): a venv's python is a symlink whose target drops the venv.
+        path = Path(os.path.abspath(python))  # noqa: PTH100
         return str(path) if path.is_file() and os.access(path, os.X_OK) else None
     return shutil.which(python, path=env.get("PATH"))
 
@@ -103,6 +84,7 @@ class TestRunner:
         env: Mapping[str, str],
         scratch: Path,
         timeout: float,
+        timings: Timings | None = None,
     ) -> None:
         command = list(test_command)
         if command and command[0] == "python":
@@ -111,6 +93,7 @@ class TestRunner:
         self.env = dict(env)
         self.scratch = scratch
         self.timeout = timeout
+        self.timings = timings or Timings()
         self._counter = itertools.count()
         self._lock = threading.Lock()
         self._probe_dir = self._install_probe()
@@ -185,6 +168,7 @@ class TestRunner:
                 stale.unlink(missing_ok=True)
             result = proc.run(args, cwd=tree, timeout=self.timeout, env=env, limited=True)
             total += result.duration_s
+            self.timings.add(f"pytest:{label}", result.duration_s)
             if not result.timed_out or attempts == 2:
                 break
         outcomes, messages = _read_junit(junit)

@@ -111,7 +111,8 @@ class Workspace:
         return path
 
     def _apply(self, tree: Path, diff: bytes, *, what: str) -> None:
-        args = ["apply", "--whitespace=nowarn"]
+        # --index: the worktree's own index holds the patched tree, so its tree id is exact.
+        args = ["apply", "--index", "--whitespace=nowarn"]
         if self._allow_binary:
             args.append("--binary")
         result = proc.git(tree, *args, "-", stdin=diff, check=False)
@@ -128,6 +129,10 @@ class Workspace:
                 f"setup command failed in the {tree.name} tree "
                 f"(exit {result.returncode}): {result.tail(3)}"
             )
+
+    def tree_id(self, tree: Path) -> str:
+        """The git tree id of ``tree``'s tracked content (what a merge would produce)."""
+        return proc.git(tree, "write-tree").stdout.strip()
 
     def close(self) -> None:
         """Remove every worktree and the temporary directory; safe to call twice."""

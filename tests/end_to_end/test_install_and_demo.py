@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -72,13 +73,17 @@ def test_fresh_install_runs_the_demo_offline(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stderr
     out = demo.stdout
-    good, bad = out.split("=== bad fix")
-    assert (
-        "Fixed (fail on base, pass patched): tests/test_stats.py::test_mean_price_of_no_prices_is_zero"
-        in good
-    )
+    bad, good = out.split("=== good fix")
     assert "regression: 1 test(s) pass on the base and fail patched" in bad
     assert "Decision: manual_review" in bad
-    assert "error-fix/pricing-mean-price-zero-division" in out
-    log = (tmp_path / "d" / "pricing" / ".state" / "patch_decisions.jsonl").read_text().splitlines()
-    assert len(log) == 2
+    assert (
+        "Fixed (fail on base, pass patched): "
+        "tests/test_stats.py::test_mean_price_of_no_prices_is_zero" in good
+    )
+    assert "Decision: auto_merge  (overall 1.00)" in good
+    assert "Forge: merged" in good
+    log = (tmp_path / "d" / "pricing" / ".state" / "patch_decisions.jsonl").read_text()
+    assert [json.loads(line)["decision"] for line in log.splitlines()] == [
+        "manual_review",
+        "auto_merge",
+    ]

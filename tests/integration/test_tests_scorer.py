@@ -216,6 +216,16 @@ def test_missing_interpreter_is_unknown(calc: SampleRepo, tmp_path: Path) -> Non
     assert result["reason"] == "python interpreter not found: /no/such/python"
 
 
+def test_a_relative_python_path_is_taken_from_where_error_fix_runs(
+    calc: SampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(sys.executable).parent.parent)
+    relative = os.path.relpath(sys.executable)
+    assert not os.path.isabs(relative)
+    result = score_tests(calc, calc.patch_file(DIVIDE_FIX, tmp_path / "a"), python=relative)
+    assert result["status"] == "ok", result["reason"]
+
+
 def test_tool_subprocesses_see_no_credentials(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,9 +27,10 @@ def test_concurrent_appends_never_tear_a_line(tmp_path: Path) -> None:
     ]
 
 
-def test_state_dir_ignores_itself(tmp_path: Path) -> None:
-    ensure_dir(tmp_path / ".state")
+def test_state_dir_ignores_itself_even_when_created_from_a_subdirectory(tmp_path: Path) -> None:
+    ensure_dir(tmp_path / ".state" / "cache" / "mypy")
     assert (tmp_path / ".state" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (tmp_path / ".state" / "cache" / "mypy").is_dir()
 
 
 def test_read_skips_a_torn_line(tmp_path: Path) -> None:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from .interface import Scorer, ScorerResult, ScoringContext
+from .interface import Scorer
+from .lint import LintScorer
+from .patch_coverage import CoverageScorer
+from .security import SecurityScorer
 from .tests import TestsScorer
-
-
-class NotAvailableScorer(Scorer):
-    """Stands in for a scorer that does not exist yet: always ``unknown``, never a pass."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name  # type: ignore[misc]
-
-    def score(self, ctx: ScoringContext) -> ScorerResult:
-        return ScorerResult.unknown(self.name, "this scorer is not available in this version")
+from .typecheck import TypesScorer
 
 
 def all_scorers() -> list[Scorer]:
     """One instance per component, the tests scorer first (it is the longest)."""
-    return [
-        TestsScorer(),
-        NotAvailableScorer("lint"),
-        NotAvailableScorer("types"),
-        NotAvailableScorer("security"),
-        NotAvailableScorer("coverage"),
-    ]
+    return [TestsScorer(), TypesScorer(), LintScorer(), SecurityScorer(), CoverageScorer()]

@@ -18,6 +18,11 @@ from typing import Any, ClassVar
 
 from ..config import Settings
 from ..patch import Patch
+from ..timings import Timings
+
+
+class ScorerUnknown(Exception):
+    """Raised by a scorer that could not score; the message becomes the ``unknown`` reason."""
 
 
 class ScorerStatus(StrEnum):
@@ -141,6 +146,12 @@ class ScoringContext:
     """Private directory for outputs and caches, removed afterwards."""
     env: dict[str, str]
     """Scrubbed environment for the project's tools."""
+    state_dir: Path | None = None
+    """The repository's state directory (caches that outlive a run, e.g. coverage baselines)."""
+    tree_ids: tuple[str, str] = ("", "")
+    """Git tree ids of the base and patched trees."""
+    timings: Timings = field(default_factory=Timings)
+    """Seconds per stage (each tool on each tree, each kind of test run) for the verdict."""
     patched_test_run: Future[Any] = field(default_factory=Future)
     """Set by the tests scorer to its patched-tree TestRun (coverage rides on that run)."""
     progress: Progress = field(default=lambda name, message: None)
@@ -164,6 +175,8 @@ class Scorer(ABC):
         start = time.monotonic()
         try:
             result = self.score(ctx)
+        except ScorerUnknown as exc:
+            return ScorerResult.unknown(self.name, str(exc), time.monotonic() - start)
         except Exception as exc:
             return ScorerResult.unknown(
                 self.name, f"scorer crashed: {type(exc).__name__}: {exc}", time.monotonic() - start

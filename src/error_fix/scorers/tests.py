@@ -101,7 +101,7 @@ class TestsScorer(Scorer):
                 self.name, f"python interpreter not found: {settings.python}"
             )
         runner = TestRunner(
-            settings.test_command, python, ctx.env, ctx.scratch, settings.test_timeout
+            settings.test_command, python, ctx.env, ctx.scratch, settings.test_timeout, ctx.timings
         )
         before_tree = ctx.tests_tree or (ctx.base if ctx.patch.source_diff else ctx.patched)
         same_tree = before_tree == ctx.patched
@@ -248,14 +248,7 @@ class TestsScorer(Scorer):
         proven = [n for n in f2p if n in touched]
         gates: list[Gate] = []
         findings = [
-            Finding(
-                _file_of(n),
-                None,
-                PASS_TO_FAIL,
-                full.messages.get(n, "fails after the patch"),
-                "error",
-            )
-            for n in p2f
+            Finding(_file_of(n), None, PASS_TO_FAIL, _failure(n, full), "error") for n in p2f
         ]
         if proven:
             score, proof = 1.0, f"{len(proven)} test(s) fail on the base and pass patched"
@@ -274,13 +267,7 @@ class TestsScorer(Scorer):
         if own_failing:
             score = min(score, 0.5)
             findings += [
-                Finding(
-                    _file_of(n),
-                    None,
-                    "FAILING_TEST",
-                    full.messages.get(n, "fails patched"),
-                    "error",
-                )
+                Finding(_file_of(n), None, "FAILING_TEST", _failure(n, full), "error")
                 for n in own_failing
             ]
             gates.append(
@@ -321,6 +308,11 @@ class TestsScorer(Scorer):
             gates=tuple(gates),
             details=details,
         )
+
+
+def _failure(nodeid: str, run: TestRun) -> str:
+    """The test's id and its first failure line: several failures in one file stay distinct."""
+    return f"{nodeid}: {run.messages.get(nodeid, 'fails after the patch')}"
 
 
 def _classify(before: TestStatus | None, after: TestStatus | None) -> str:

@@ -1,0 +1,206 @@
+"""Coverage scorer → ``coverage_maintained``: are the lines the patch adds executed by the tests?
+
+Measured on the tests scorer's one patched run (no second run of the suite): the probe plugin
+starts coverage inside the project's pytest — the project's own coverage package when it has one,
+else error-fix's copy put at the end of its ``sys.path``, so a project that only installed pytest
+works too.
+
+Score = patch coverage (executed added statements / added statements; 1.0 when the patch adds no
+statement). The total (non-test code) must not drop against the base: the base total comes from
+a cached earlier run of the same tree (``coverage-baseline = "auto"``: every run records its
+patched tree's total in the state directory, so a merged fix becomes the next base's baseline),
+or from a full base run (``"measure"``), or is not compared (``"off"``). A drop of more than 0.1
+percentage point caps the score at 0.5.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..patch import is_test_path
+from ..state import locked, write_json_atomic
+from ..testrun import TestRun, TestRunner, resolve_python
+from .interface import Finding, Scorer, ScorerResult, ScorerStatus, ScorerUnknown, ScoringContext
+
+BASELINES = "coverage_totals.json"
+KEEP_BASELINES = 200
+ALLOWED_DROP = 0.1  # percentage points
+
+
+def _load(run: TestRun, scratch: Path, name: str) -> Any:
+    """A coverage.Coverage holding the run's data, combined over its processes."""
+    from coverage import Coverage, CoverageData
+
+    if run.coverage_data is None:
+        raise ScorerUnknown("the test run did not measure coverage")
+    parts = sorted(run.coverage_data.parent.glob(run.coverage_data.name + ".*"))
+    if not parts:
+        raise ScorerUnknown(
+            "the test run recorded no coverage data (coverage could not start in the project's "
+            "interpreter)"
+        )
+    combined_path = scratch / f"coverage-{name}"
+    combined = CoverageData(basename=str(combined_path))
+    for part in parts:
+        data = CoverageData(basename=str(part))
+        data.read()
+        combined.update(data)
+    combined.write()
+    cov = Coverage(data_file=str(combined_path), config_file=False)
+    cov.load()
+    return cov
+
+
+def _total(cov: Any, tree: Path) -> float | None:
+    """Percent of non-test statements executed, over the files the run imported."""
+    root = os.path.realpath(tree)
+    statements = executed = 0
+    for measured in cov.get_data().measured_files():
+        real = os.path.realpath(measured)
+        if not real.startswith(root + os.sep):
+            continue
+        rel = Path(real).relative_to(root).as_posix()
+        if is_test_path(rel) or not rel.endswith(".py"):
+            continue
+        _, stmts, _, missing, _ = cov.analysis2(real)
+        statements += len(stmts)
+        executed += len(stmts) - len(missing)
+    return 100.0 * executed / statements if statements else None
+
+
+def _ranges(lines: list[int]) -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for line in lines:
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], line)
+        else:
+            ranges.append((line, line))
+    return ranges
+
+
+class CoverageScorer(Scorer):
+    name = "coverage"
+
+    def score(self, ctx: ScoringContext) -> ScorerResult:
+        try:
+            run: TestRun = ctx.patched_test_run.result()
+        except Exception as exc:
+            raise ScorerUnknown(f"no patched test run to measure: {exc}") from None
+        ctx.progress(self.name, "reading coverage of the patched run")
+        cov = _load(run, ctx.scratch, "patched")
+        patched_root = Path(os.path.realpath(ctx.patched))
+        added = covered = 0
+        findings: list[Finding] = []
+        for change in ctx.patch.files:
+            if change.is_test or change.status == "deleted" or not change.path.endswith(".py"):
+                continue
+            if not change.added_lines:
+                continue
+            _, statements, _, missing, _ = cov.analysis2(str(patched_root / change.path))
+            relevant = sorted(set(change.added_lines) & set(statements))
+            unexecuted = [line for line in relevant if line in set(missing)]
+            added += len(relevant)
+            covered += len(relevant) - len(unexecuted)
+            for start, end in _ranges(unexecuted):
+                where = f"line {start}" if start == end else f"lines {start}-{end}"
+                findings.append(
+                    Finding(
+                        change.path,
+                        start,
+                        "uncovered",
+                        f"added {where} not executed by any test",
+                        "notice",
+                    )
+                )
+        patch_coverage = covered / added if added else 1.0
+        total = _total(cov, ctx.patched)
+        baseline, source = self._baseline(ctx)
+        self._remember(ctx, ctx.tree_ids[1], total)
+        score = patch_coverage
+        if total is not None and baseline is not None and total < baseline - ALLOWED_DROP:
+            score = min(score, 0.5)
+            findings.append(
+                Finding(
+                    ".",
+                    None,
+                    "coverage-drop",
+                    f"total coverage fell from {baseline:.1f}% to {total:.1f}%",
+                    "warning",
+                )
+            )
+        summary = (
+            f"{covered}/{added} added statements executed" if added else "no executable lines added"
+        )
+        if total is not None:
+            summary += f"; total {total:.1f}%"
+            summary += f" (base {baseline:.1f}%)" if baseline is not None else f" ({source})"
+        return ScorerResult(
+            self.name,
+            ScorerStatus.OK,
+            round(score, 4),
+            findings=tuple(findings),
+            reason=summary,
+            details={
+                "patch_coverage": round(patch_coverage, 4),
+                "added_statements": added,
+                "executed": covered,
+                "total": None if total is None else round(total, 2),
+                "baseline": None if baseline is None else round(baseline, 2),
+                "baseline_source": source,
+            },
+        )
+
+    def _baseline(self, ctx: ScoringContext) -> tuple[float | None, str]:
+        mode = ctx.settings.coverage_baseline
+        if mode == "off":
+            return None, "base total not compared (coverage-baseline = off)"
+        if mode == "auto":
+            cached = self._cached(ctx).get(ctx.tree_ids[0])
+            if cached is not None:
+                return float(cached["total"]), "cached"
+            return None, "no baseline for this base yet: total not compared"
+        python = resolve_python(ctx.settings.python, ctx.env)
+        if python is None:
+            raise ScorerUnknown(f"python interpreter not found: {ctx.settings.python}")
+        ctx.progress(self.name, "measuring the base total (coverage-baseline = measure)")
+        runner = TestRunner(
+            ctx.settings.test_command,
+            python,
+            ctx.env,
+            ctx.scratch,
+            ctx.settings.test_timeout,
+            ctx.timings,
+        )
+        base_run = runner.run(ctx.base, None, coverage=True, label="base-coverage")
+        if base_run.timed_out or not base_run.junit_found:
+            raise ScorerUnknown("the base test run for the coverage baseline did not complete")
+        total = _total(_load(base_run, ctx.scratch, "base"), ctx.base)
+        self._remember(ctx, ctx.tree_ids[0], total)
+        return total, "measured"
+
+    @staticmethod
+    def _cached(ctx: ScoringContext) -> dict[str, Any]:
+        if ctx.state_dir is None:
+            return {}
+        try:
+            data = json.loads((ctx.state_dir / BASELINES).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _remember(self, ctx: ScoringContext, tree_id: str, total: float | None) -> None:
+        if ctx.state_dir is None or total is None or not tree_id:
+            return
+        path = ctx.state_dir / BASELINES
+        with locked(path):
+            data = self._cached(ctx)
+            data[tree_id] = {
+                "total": round(total, 3),
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            newest = sorted(data.items(), key=lambda kv: str(kv[1].get("at")))[-KEEP_BASELINES:]
+            write_json_atomic(path, dict(newest))

@@ -1,0 +1,225 @@
+"""Security scorer (bandit + pip-audit) → ``security_scan_passed``.
+
+bandit runs on the project's packages in both trees; findings are compared as a multiset (bandit's
+own ``-b`` baseline compares as a set and would hide a second copy of an existing issue). An
+introduced MEDIUM or HIGH issue fires the ``security`` gate; LOW ones lower the score.
+
+pip-audit runs only when the patch changes dependency files: the requirements it adds are audited,
+and the base's requirements of the same projects too, so only vulnerabilities the patch brings in
+count. A vulnerability introduced fires the ``vulnerable_dependency`` gate. A dependency pip-audit
+could not audit (skipped, service unreachable) makes the whole scorer ``unknown`` — never clean.
+
+Score: ``0.6 ** introduced findings``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..layout import source_targets
+from .dependencies import Dependency, UnreadableDependencies, is_dependency_file, read_dependencies
+from .findings import FindingsDiff, decay, diff_findings
+from .interface import (
+    Finding,
+    Gate,
+    Scorer,
+    ScorerResult,
+    ScorerStatus,
+    ScorerUnknown,
+    ScoringContext,
+)
+from .tools import added_lines, on_both_trees, relative, run_tool
+
+PER_FINDING = 0.6
+GATING_SEVERITIES = ("MEDIUM", "HIGH")
+
+
+def _bandit_config(tree: Path) -> list[str]:
+    pyproject = tree / "pyproject.toml"
+    try:
+        if "bandit" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+            return ["-c", "pyproject.toml"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass
+    return []
+
+
+def _bandit(ctx: ScoringContext, tree: Path, targets: list[str]) -> list[Finding]:
+    present = [t for t in targets if (tree / t).exists()]
+    if not present:
+        return []
+    args = ["-r", *present, "-f", "json", "-q", *_bandit_config(ctx.base)]
+    result = run_tool(ctx, "bandit", args, tree, ok_codes=(0, 1))
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        raise ScorerUnknown(
+            f"bandit printed no JSON on the {tree.name} tree: {result.tail(2)}"
+        ) from None
+    return [
+        Finding(
+            path=relative(item["filename"], tree),
+            line=item.get("line_number"),
+            rule=item.get("test_id", "bandit"),
+            message=f"[{item.get('issue_severity', '?')}] {item.get('issue_text', '')}",
+            severity="error" if item.get("issue_severity") in GATING_SEVERITIES else "warning",
+        )
+        for item in report.get("results", [])
+    ]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """pip-audit's answer for a set of requirements."""
+
+    ids: dict[str, set[str]]
+    """Project name → vulnerability ids and their aliases."""
+    vulns: dict[str, list[dict[str, Any]]]
+    """Project name → pip-audit's vulnerability records (with the audited version)."""
+
+
+def _audit(ctx: ScoringContext, deps: Iterable[Dependency], label: str) -> Audit:
+    """Audit ``deps``; ScorerUnknown if any of them could not be audited."""
+    deps = sorted(deps)
+    if not deps:
+        return Audit({}, {})
+    requirements = ctx.scratch / f"audit-{label}.txt"
+    requirements.write_text("".join(f"{d.requirement}\n" for d in deps), encoding="utf-8")
+    args = [
+        "-r",
+        str(requirements),
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--cache-dir",
+        str(ctx.scratch / "pip-audit-cache"),
+        "--timeout",
+        "15",
+        "-s",
+        ctx.settings.vulnerability_service,
+    ]
+    if ctx.settings.osv_url:
+        args += ["--osv-url", ctx.settings.osv_url]
+    if all(d.pinned_version for d in deps):
+        args += ["--no-deps", "--disable-pip"]  # pinned: no resolution, no install, no index
+    result = run_tool(ctx, "pip_audit", args, ctx.scratch, ok_codes=(0, 1))
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        last = result.tail(1) or f"exit {result.returncode}"
+        raise ScorerUnknown(f"pip-audit could not audit the dependencies: {last}") from None
+    audit = Audit({}, {})
+    for dep in report.get("dependencies", []):
+        if dep.get("skip_reason"):
+            name, why = dep.get("name"), dep["skip_reason"]
+            raise ScorerUnknown(f"pip-audit could not audit {name}: {why}")
+        name = str(dep.get("name", "")).lower()
+        for vuln in dep.get("vulns", []):
+            audit.ids.setdefault(name, set()).update({vuln["id"], *vuln.get("aliases", [])})
+            audit.vulns.setdefault(name, []).append({**vuln, "version": dep.get("version")})
+    return audit
+
+
+class SecurityScorer(Scorer):
+    name = "security"
+
+    def score(self, ctx: ScoringContext) -> ScorerResult:
+        targets = source_targets(ctx.base) or ["."]
+        dep_files = [f.path for f in ctx.patch.files if is_dependency_file(f.path)]
+        ctx.progress(self.name, "bandit on both trees" + (", pip-audit" if dep_files else ""))
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="security") as pool:
+            bandit = pool.submit(on_both_trees, ctx, lambda tree: _bandit(ctx, tree, targets))
+            audit = pool.submit(self._dependencies, ctx, dep_files)
+            base, patched = bandit.result()
+            vulnerable, audit_details = audit.result()
+        diff: FindingsDiff = diff_findings(base, patched, added_lines(ctx))
+        findings = [*diff.introduced, *vulnerable]
+        gates: list[Gate] = []
+        serious = [f for f in diff.introduced if f.severity == "error"]
+        if serious:
+            first = serious[0]
+            gates.append(
+                Gate(
+                    "security",
+                    f"{len(serious)} MEDIUM/HIGH bandit issue(s) introduced, "
+                    f"e.g. {first.rule} at {first.path}:{first.line}",
+                )
+            )
+        if vulnerable:
+            gates.append(
+                Gate(
+                    "vulnerable_dependency",
+                    "the patch adds a dependency with a known vulnerability: "
+                    + "; ".join(f.message for f in vulnerable[:2]),
+                )
+            )
+        return ScorerResult(
+            self.name,
+            ScorerStatus.OK,
+            decay(len(findings), PER_FINDING),
+            findings=tuple(findings),
+            preexisting=diff.preexisting,
+            reason=f"bandit: {len(diff.introduced)} introduced ({len(serious)} MEDIUM/HIGH); "
+            + (
+                f"pip-audit: {len(vulnerable)} vulnerable dependency change(s)"
+                if dep_files
+                else "no dependency changes"
+            ),
+            gates=tuple(gates),
+            details={
+                "bandit_introduced": len(diff.introduced),
+                "bandit_fixed": diff.fixed,
+                "dependency_files": dep_files,
+                "audit": audit_details,
+            },
+        )
+
+    def _dependencies(
+        self, ctx: ScoringContext, dep_files: list[str]
+    ) -> tuple[list[Finding], dict[str, Any]]:
+        if not dep_files:
+            return [], {}
+        try:
+            before = read_dependencies(ctx.base, dep_files)
+            after = read_dependencies(ctx.patched, dep_files)
+        except UnreadableDependencies as exc:
+            raise ScorerUnknown(str(exc)) from None
+        known = {(d.name, d.spec) for d in before}
+        added = {d for d in after if (d.name, d.spec) not in known}
+        names = {d.name for d in added}
+        counterpart = {d for d in before if d.name in names}
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pip-audit") as pool:
+            patched_future = pool.submit(_audit, ctx, added, "patched")
+            base_future = pool.submit(_audit, ctx, counterpart, "base")
+            patched, base = patched_future.result(), base_future.result()
+        findings: list[Finding] = []
+        for dep in sorted(added):
+            new_ids = patched.ids.get(dep.name, set()) - base.ids.get(dep.name, set())
+            for vuln in patched.vulns.get(dep.name, []):
+                if vuln["id"] not in new_ids:
+                    continue
+                fixes = ", ".join(vuln.get("fix_versions") or []) or "no fixed version"
+                aliases = ", ".join(vuln.get("aliases") or [])
+                findings.append(
+                    Finding(
+                        path=dep.source,
+                        line=None,
+                        rule=vuln["id"],
+                        message=f"{dep.name} {vuln.get('version') or dep.spec}: {vuln['id']}"
+                        + (f" ({aliases})" if aliases else "")
+                        + f"; fixed in {fixes}",
+                        severity="error",
+                    )
+                )
+        audited = {
+            "added": [d.requirement for d in sorted(added)],
+            "compared_with_base": [d.requirement for d in sorted(counterpart)],
+        }
+        return findings, audited

@@ -1,0 +1,334 @@
+"""The static scorers on generated projects: real ruff, mypy, bandit, pip-audit and coverage runs,
+each counting only what the patch introduces."""
+
+from __future__ import annotations
+
+import venv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from error_fix.decision import PatchDecision, Verdict
+from error_fix.pipeline import PatchApplier
+from error_fix.scorers.interface import Scorer
+from error_fix.scorers.lint import LintScorer
+from error_fix.scorers.patch_coverage import CoverageScorer
+from error_fix.scorers.security import SecurityScorer
+from error_fix.scorers.tests import TestsScorer
+from error_fix.scorers.typecheck import TypesScorer
+from tests.fakes.osv_server import KNOWN_VULNS, FakeOSV, closed_port_url
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, dedent, settings
+
+STDLIB = [
+    "abc",
+    "argparse",
+    "array",
+    "base64",
+    "bisect",
+    "calendar",
+    "csv",
+    "decimal",
+    "difflib",
+    "enum",
+    "fractions",
+    "glob",
+    "heapq",
+    "hmac",
+    "io",
+    "json",
+    "math",
+    "operator",
+    "random",
+    "string",
+]
+
+DEBT = {
+    **CALC,
+    # 20 pre-existing lint findings and one pre-existing type error.
+    "src/calc/legacy.py": "".join(f"import {m}\n" for m in STDLIB)
+    + '\n\ndef answer() -> int:\n    return "42"\n',
+}
+
+
+def score(
+    repo: SampleRepo,
+    files: dict[str, str | None],
+    tmp_path: Path,
+    scorers: list[Scorer] | None = None,
+    **changes: Any,
+) -> Verdict:
+    artifact = repo.patch_file(files, tmp_path / "artifact")
+    applier = PatchApplier(settings(**changes), scorers=scorers)
+    verdict = applier.score(repo.path, artifact).verdict
+    assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
+    return verdict
+
+
+@pytest.fixture
+def calc(tmp_path: Path) -> SampleRepo:
+    return SampleRepo(tmp_path / "calc", CALC)
+
+
+def test_an_unused_import_is_one_introduced_ruff_finding(calc: SampleRepo, tmp_path: Path) -> None:
+    source = "import os\n" + dedent(DIVIDE_FIX["src/calc/ops.py"])
+    lint = score(calc, {"src/calc/ops.py": source}, tmp_path, [LintScorer()]).scorers["lint"]
+    assert [(f["path"], f["line"], f["rule"]) for f in lint["findings"]] == [
+        ("src/calc/ops.py", 1, "F401")
+    ]
+    assert lint["score"] == pytest.approx(0.7)
+    assert lint["preexisting"] == 0
+
+
+def test_pre_existing_lint_debt_is_counted_not_blamed(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", DEBT)
+    lint = score(repo, DIVIDE_FIX, tmp_path, [LintScorer()]).scorers["lint"]
+    assert lint["findings"] == []
+    assert lint["preexisting"] == 20
+    assert lint["score"] == 1.0
+
+
+def test_the_project_ruff_configuration_is_used(tmp_path: Path) -> None:
+    project = {**CALC, "ruff.toml": 'lint.select = ["T20"]\n'}
+    repo = SampleRepo(tmp_path / "calc", project)
+    source = "import os\n" + dedent(DIVIDE_FIX["src/calc/ops.py"]) + "\nprint('hi')\n"
+    lint = score(repo, {"src/calc/ops.py": source}, tmp_path, [LintScorer()]).scorers["lint"]
+    assert [f["rule"] for f in lint["findings"]] == ["T201"]  # no F401: the project chose T20 only
+    assert lint["details"]["config"] == "project configuration"
+
+
+def test_a_changed_return_type_breaks_an_unchanged_caller(tmp_path: Path) -> None:
+    project = {
+        **CALC,
+        "src/calc/report.py": """
+            from calc.ops import divide
+
+
+            def half(x: float) -> float:
+                return divide(x, 2)
+        """,
+    }
+    repo = SampleRepo(tmp_path / "calc", project)
+    changed = DIVIDE_FIX["src/calc/ops.py"].replace(
+        "def divide(a: float, b: float) -> float:", "def divide(a: float, b: float) -> str | float:"
+    )
+    types = score(repo, {"src/calc/ops.py": changed}, tmp_path, [TypesScorer()]).scorers["types"]
+    assert [(f["path"], f["rule"]) for f in types["findings"]] == [
+        ("src/calc/report.py", "return-value")
+    ]
+    assert types["findings"][0]["line"] == 5
+    assert types["score"] == pytest.approx(0.6)
+
+
+def test_pre_existing_type_errors_are_not_blamed(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", DEBT)
+    types = score(repo, DIVIDE_FIX, tmp_path, [TypesScorer()]).scorers["types"]
+    assert types["findings"] == [] and types["preexisting"] == 1
+    assert types["score"] == 1.0
+
+
+SHELL = """
+    import subprocess
+
+
+    def run(cmd: str) -> int:
+        return subprocess.call(cmd, shell=True)
+"""
+
+
+def test_shell_true_fires_the_security_gate_even_when_everything_else_is_perfect(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    fix = {
+        **DIVIDE_FIX,
+        "src/calc/shell.py": SHELL,
+        "tests/test_shell.py": "from calc.shell import run\n\n\ndef test_run() -> None:\n"
+        "    assert run('true') == 0\n",
+    }
+    verdict = score(calc, fix, tmp_path)
+    security = verdict.scorers["security"]
+    assert [g["name"] for g in security["gates"]] == ["security"]
+    assert {f["rule"] for f in security["findings"]} == {"B404", "B602"}
+    others = {n: s["score"] for n, s in verdict.scorers.items() if n != "security"}
+    assert others == {"tests": 1.0, "lint": 1.0, "types": 1.0, "coverage": 1.0}
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+
+
+def test_a_second_copy_of_an_existing_bandit_issue_is_introduced(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "src/calc/shell.py": SHELL})
+    twice = (
+        dedent(SHELL)
+        + "\n\ndef run_again(cmd: str) -> int:\n    return subprocess.call(cmd, shell=True)\n"
+    )
+    security = score(repo, {"src/calc/shell.py": twice}, tmp_path, [SecurityScorer()]).scorers[
+        "security"
+    ]
+    assert [(f["rule"], f["line"]) for f in security["findings"]] == [("B602", 9)]
+    assert security["preexisting"] == 2  # B404 and the first B602
+    assert [g["name"] for g in security["gates"]] == ["security"]
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_pinning_a_vulnerable_requests_fires_the_dependency_gate(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "requirements.txt": "idna==3.7\n"})
+    with FakeOSV() as osv:
+        security = score(
+            repo,
+            {"requirements.txt": "idna==3.7\nrequests==2.25.0\n"},
+            tmp_path,
+            [SecurityScorer()],
+            vulnerability_service="osv",
+            osv_url=osv.url,
+        ).scorers["security"]
+        asked = {(r["package"]["name"], r["version"]) for r in osv.requests}
+    assert asked == {("requests", "2.25.0")}  # only what the patch adds (no base counterpart)
+    assert [g["name"] for g in security["gates"]] == ["vulnerable_dependency"]
+    [finding] = security["findings"]
+    assert finding["path"] == "requirements.txt"
+    assert "GHSA-j8r2-6x86-q33q" in finding["message"] and "fixed in 2.31.0" in finding["message"]
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_a_vulnerability_the_base_already_had_is_not_introduced(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "requirements.txt": "requests==2.25.0\n"})
+    known = {**KNOWN_VULNS, ("requests", "2.25.1"): KNOWN_VULNS[("requests", "2.25.0")]}
+    with FakeOSV(vulns=known) as osv:
+        security = score(
+            repo,
+            {"requirements.txt": "requests==2.25.1\n"},
+            tmp_path,
+            [SecurityScorer()],
+            vulnerability_service="osv",
+            osv_url=osv.url,
+        ).scorers["security"]
+    assert security["findings"] == [] and security["gates"] == []
+    assert security["details"]["audit"]["compared_with_base"] == ["requests==2.25.0"]
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_vulnerability_service_down_makes_security_unknown(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "requirements.txt": "idna==3.7\n"})
+    verdict = score(
+        repo,
+        {"requirements.txt": "idna==3.7\nrequests==2.25.0\n"},
+        tmp_path,
+        [TestsScorer(), SecurityScorer()],
+        vulnerability_service="osv",
+        osv_url=closed_port_url(),
+    )
+    security = verdict.scorers["security"]
+    assert security["status"] == "unknown"
+    assert security["reason"].startswith("pip-audit could not audit the dependencies")
+    assert any(g.name == "unknown:security" for g in verdict.gates)
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+
+
+def test_unpinned_new_requirement_in_pyproject_cannot_be_audited_offline(
+    calc: SampleRepo, tmp_path: Path, no_proxy: None
+) -> None:
+    pyproject = CALC["pyproject.toml"].replace(
+        'version = "0.1.0"', 'version = "0.1.0"\ndependencies = ["idna>=3"]'
+    )
+    with FakeOSV() as osv:
+        security = score(
+            calc,
+            {"pyproject.toml": pyproject},
+            tmp_path,
+            [SecurityScorer()],
+            vulnerability_service="osv",
+            osv_url=osv.url,
+        ).scorers["security"]
+    if security["status"] == "ok":  # a package index was reachable and resolved it
+        assert security["details"]["audit"]["added"] == ["idna>=3"]
+    else:
+        assert "pip-audit" in security["reason"]
+
+
+def test_fully_executed_fix_has_coverage_one(calc: SampleRepo, tmp_path: Path) -> None:
+    verdict = score(calc, DIVIDE_FIX, tmp_path, [TestsScorer(), CoverageScorer()])
+    coverage = verdict.scorers["coverage"]
+    assert coverage["score"] == 1.0
+    assert coverage["details"]["added_statements"] == 2
+    assert coverage["details"]["total"] == 100.0
+
+
+def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) -> None:
+    untested = {
+        **DIVIDE_FIX,
+        "src/calc/ops.py": dedent(DIVIDE_FIX["src/calc/ops.py"]).replace(
+            "    if b == 0:\n",
+            "    if b is None:\n        raise TypeError('b is None')\n    if b == 0:\n",
+        ),
+    }
+    coverage = score(calc, untested, tmp_path, [TestsScorer(), CoverageScorer()]).scorers[
+        "coverage"
+    ]
+    assert coverage["score"] == pytest.approx(3 / 4)
+    assert [(f["line"], f["message"]) for f in coverage["findings"]] == [
+        (10, "added line 10 not executed by any test")
+    ]
+
+
+def test_a_total_coverage_drop_against_a_measured_base_caps_the_score(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", CALC)
+    # Deleting the divide test leaves divide() unexecuted: patch coverage says nothing, the total does.
+    fewer_tests = {
+        "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add() -> None:\n"
+        "    assert add(2, 3) == 5\n"
+    }
+    coverage = score(
+        repo, fewer_tests, tmp_path, [TestsScorer(), CoverageScorer()], coverage_baseline="measure"
+    ).scorers["coverage"]
+    assert coverage["details"]["baseline_source"] == "measured"
+    assert coverage["details"]["total"] < coverage["details"]["baseline"]
+    assert coverage["score"] == 0.5
+    assert coverage["findings"][-1]["rule"] == "coverage-drop"
+
+
+def test_the_patched_total_becomes_the_next_base_baseline(calc: SampleRepo, tmp_path: Path) -> None:
+    first = score(calc, DIVIDE_FIX, tmp_path / "one", [TestsScorer(), CoverageScorer()])
+    assert first.scorers["coverage"]["details"]["baseline_source"].startswith("no baseline")
+    calc.commit(DIVIDE_FIX, "merge the fix")  # the base is now the tree the first run measured
+    second = score(
+        calc,
+        {"src/calc/ops.py": dedent(DIVIDE_FIX["src/calc/ops.py"]) + "\n# note\n"},
+        tmp_path / "two",
+        [TestsScorer(), CoverageScorer()],
+    )
+    assert second.scorers["coverage"]["details"]["baseline_source"] == "cached"
+    assert second.scorers["coverage"]["details"]["baseline"] == 100.0
+
+
+def test_a_clean_tested_fix_on_a_project_with_debt_is_auto_merged(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", DEBT)
+    verdict = score(repo, DIVIDE_FIX, tmp_path)
+    assert {n: s["status"] for n, s in verdict.scorers.items()} == dict.fromkeys(
+        ("tests", "lint", "types", "security", "coverage"), "ok"
+    )
+    assert verdict.gates == ()
+    assert verdict.overall == 1.0
+    assert verdict.decision is PatchDecision.AUTO_MERGE
+
+
+def test_missing_tools_are_unknown_with_the_reason(calc: SampleRepo, tmp_path: Path) -> None:
+    bare = tmp_path / "bare-venv"
+    venv.EnvBuilder(with_pip=False).create(bare)
+    python = str(bare / "bin" / "python")
+    verdict = score(
+        calc,
+        DIVIDE_FIX,
+        tmp_path,
+        [LintScorer(), TypesScorer(), SecurityScorer()],
+        tool_python=python,
+    )
+    for name, module in (("lint", "ruff"), ("types", "mypy"), ("security", "bandit")):
+        assert verdict.scorers[name]["status"] == "unknown"
+        assert verdict.scorers[name]["reason"] == f"{module} is not installed for {python}"
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
