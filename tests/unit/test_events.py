@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from error_fix.events import Event, EventBus, EventSeverity, JsonlEventLog, task
+
+
+def test_events_have_unique_ids_and_utc_timestamps() -> None:
+    events = [Event("task_started") for _ in range(100)]
+    assert len({e.event_id for e in events}) == 100
+    stamp = events[0].timestamp
+    assert stamp.endswith("Z")
+    parsed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert parsed.utcoffset() == dt.timedelta(0)
+
+
+def test_unknown_event_types_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown event type 'patch_exploded'"):
+        Event("patch_exploded")
+    with pytest.raises(ValueError, match="unknown event type"):
+        EventBus().subscribe(print, "nope")
+
+
+def test_a_failing_subscriber_breaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    bus = EventBus()
+    seen: list[str] = []
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("sink down")
+
+    bus.subscribe(broken)
+    bus.subscribe(lambda e: seen.append(e.event_type))
+    bus.subscribe(lambda e: seen.append("filtered:" + e.event_type), "task_failed")
+    bus.emit("task_started", {"task": "x"})
+    assert seen == ["task_started"]
+    assert "event subscriber" in caplog.text and "sink down" in caplog.text
+
+
+def test_task_emits_started_then_completed_or_failed(tmp_path: Path) -> None:
+    bus = EventBus()
+    log = tmp_path / "events.jsonl"
+    bus.subscribe(JsonlEventLog(log))
+    with task(bus, "apply_patch", patch="a.patch") as result:
+        result["decision"] = "auto_merge"
+    with pytest.raises(ValueError), task(bus, "apply_patch", patch="b.patch"):
+        raise ValueError("bad patch")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["event_type"], r["severity"]) for r in records] == [
+        ("task_started", "info"),
+        ("task_completed", "info"),
+        ("task_started", "info"),
+        ("task_failed", "error"),
+    ]
+    assert records[1]["data"] == {
+        "task": "apply_patch",
+        "patch": "a.patch",
+        "decision": "auto_merge",
+    }
+    assert records[3]["data"]["error"] == "bad patch"
+    assert EventSeverity.CRITICAL == "critical"
