@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--repo", type=Path, default=Path(), help="checkout of the base (default .)")
     pub.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
     pub.add_argument("--json", action="store_true", help="machine-readable output")
+    pub.add_argument(
+        "--trust-verdict",
+        action="store_true",
+        help="act on auto_merge as such; by default it is capped at auto_merge_pr, because the "
+        "job that made the verdict ran the patch's code",
+    )
     _forge_flags(pub)
 
     q = sub.add_parser("queue", help="the review queue: list, approve, reject")
@@ -270,6 +276,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_REJECTED
+    if not args.trust_verdict:
+        verdict = verdict.capped_for_publishing()
     return _print_result(args, _forge(args, repo, settings).publish(verdict, patch))
 
 

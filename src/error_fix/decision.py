@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,21 @@ class Verdict:
             "base_sha": self.base.get("sha"),
             "duration_s": round(self.duration_s, 3),
         }
+
+    def capped_for_publishing(self) -> Verdict:
+        """This verdict as the privileged half may act on it when it was made elsewhere.
+
+        The job that made it ran the patch's code, which can rewrite it; so a merge must wait
+        for the repository's own required checks: auto_merge becomes auto_merge_pr (armed
+        auto-merge, or review when nothing is required). Everything else stands.
+        """
+        if self.decision is not PatchDecision.AUTO_MERGE:
+            return self
+        note = (
+            "auto_merge capped at auto_merge_pr: a verdict made where the patch's code ran "
+            "merges only through the repository's required checks (--trust-verdict lifts it)"
+        )
+        return replace(self, decision=PatchDecision.AUTO_MERGE_PR, notes=(*self.notes, note))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:

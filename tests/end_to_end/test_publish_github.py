@@ -125,6 +125,32 @@ def test_publish_refuses_a_patch_that_is_not_the_verdicts(
     assert remote.branches() == ["main"]
 
 
+@pytest.mark.parametrize("trust", [False, True])
+def test_publish_never_merges_blind_on_a_verdict_made_elsewhere(
+    remote: FakeRepo,
+    checkout: Path,
+    tmp_path: Path,
+    trust: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No required checks on main: an auto_merge verdict (which the scoring job could have
+    forged) goes to review unless the verdict is explicitly trusted."""
+    remote.allow_auto_merge = True
+    patch = artifact(checkout, tmp_path / "artifact", ONE_FILE_FIX)
+    verdict = verdict_file(checkout, patch, PatchDecision.AUTO_MERGE)
+    assert publish(checkout, verdict, patch, *(["--trust-verdict"] if trust else [])) == 0
+    out = capsys.readouterr().out
+    if trust:
+        assert out.startswith("merged: PR #1")
+        assert remote.read_file("main", "src/calc/ops.py") == FIXED_OPS
+    else:
+        assert out.startswith(
+            "needs_review: PR #1 labelled for review: main has no branch protection"
+        )
+        assert remote.read_file("main", "src/calc/ops.py") != FIXED_OPS
+        assert "error-fix:needs-review" in remote.pull(1).labels
+
+
 def test_publish_of_a_rejected_verdict_does_nothing(
     gh: FakeGitHub,
     remote: FakeRepo,
