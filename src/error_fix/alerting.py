@@ -166,8 +166,8 @@ class AlertManager:
                 self.alert_queue_backlog(
                     int(data.get("total_pending", 0)),
                     float(data.get("oldest_age_hours", 0.0)),
-                    threshold_count,
-                    threshold_hours,
+                    int(data.get("threshold_count", threshold_count)),
+                    float(data.get("threshold_hours", threshold_hours)),
                 )
 
         bus.subscribe(

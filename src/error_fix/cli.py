@@ -76,7 +76,11 @@ _OVERRIDES = {
     "protected_paths": "protected_paths",
     "allow_binary": "allow_binary",
     "disable": "disabled",
+    "threshold_count": "queue_alert_count",
+    "threshold_hours": "queue_alert_hours",
 }
+
+WEBHOOK_VARIABLES = ("ERROR_FIX_SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     _forge_flags(s)
 
+    m_help = "check the review queue: alert when it is backlogged, keep a tracking issue"
+    m = sub.add_parser("monitor", help=m_help, description=m_help)
+    m.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
+    m.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+    m.add_argument("--threshold-count", type=int, help="pending fixes that count as a backlog (10)")
+    m.add_argument("--threshold-hours", type=float, help="age of the oldest that does (72)")
+    m.add_argument("--json", action="store_true", help="machine-readable output")
+    _forge_flags(m)
+
     d = sub.add_parser("demo", help="run a good and a bad fix through `apply` on a throwaway repo")
     d.add_argument(
         "--dir", type=Path, help="where to build the demo repository (default: a temp dir)"
@@ -169,6 +182,26 @@ def _repo(args: argparse.Namespace) -> Path:
 def _who() -> str:
     """Who acts: the workflow's actor on GitHub Actions, else the local user."""
     return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+
+
+def _events(repo: Path | None, settings: Any) -> Any:
+    """The command's event bus: the JSONL event log (and the Actions log on GitHub Actions),
+    with alerts subscribed — to Slack when a webhook is in the environment."""
+    from .alerting import AlertManager
+    from .events import default_bus
+
+    state = settings.state_path(repo if repo is not None else Path.cwd())
+    bus = default_bus(state)
+    webhook = next((os.environ[v] for v in WEBHOOK_VARIABLES if os.environ.get(v)), None)
+    alerts = AlertManager(slack_webhook=webhook, alert_log=state / "alerts.jsonl")
+    alerts.subscribe(bus, settings.queue_alert_count, settings.queue_alert_hours)
+    return bus
+
+
+def _observed(forge: Any, bus: Any) -> Any:
+    from .forge.observed import ObservedForge
+
+    return ObservedForge(forge, bus)
 
 
 def _forge(args: argparse.Namespace, repo: Path | None, settings: Any, write: bool = True) -> Any:
@@ -214,22 +247,29 @@ def _print_result(args: argparse.Namespace, result: Any) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .console import ProgressLine
+    from .events import task
     from .pipeline import PatchApplier
     from .report import terminal
 
     repo = _repo(args)
     settings = _load_settings(args, repo)
-    # Connect before scoring: a missing token must not cost a whole test run.
-    forge = _forge(args, repo, settings) if args.command == "apply" else None
-    with ProgressLine(enabled=None if not args.json else False) as progress:
-        applier = PatchApplier(settings, progress=progress.update, on_scorer_done=progress.done)
-        scored = applier.score(repo, args.patch.resolve(), args.base)
-    verdict = scored.verdict
-    if args.verdict_out:
-        args.verdict_out.write_text(verdict.to_json() + "\n", encoding="utf-8")
-    publish_result = None
-    if forge is not None and scored.patch is not None:
-        publish_result = forge.publish(verdict, scored.patch)
+    bus = _events(repo, settings)
+    with task(bus, args.command, patch=str(args.patch)) as summary:
+        # Connect before scoring: a missing token must not cost a whole test run.
+        forge = _observed(_forge(args, repo, settings), bus) if args.command == "apply" else None
+        with ProgressLine(enabled=None if not args.json else False) as progress:
+            applier = PatchApplier(
+                settings, progress=progress.update, on_scorer_done=progress.done, events=bus
+            )
+            scored = applier.score(repo, args.patch.resolve(), args.base)
+        verdict = scored.verdict
+        summary.update(decision=str(verdict.decision), overall=verdict.overall)
+        if args.verdict_out:
+            args.verdict_out.write_text(verdict.to_json() + "\n", encoding="utf-8")
+        publish_result = None
+        if forge is not None and scored.patch is not None:
+            publish_result = forge.publish(verdict, scored.patch)
+            summary["outcome"] = str(publish_result.outcome)
     if args.json:
         document = verdict.to_dict()
         if publish_result is not None:
@@ -278,7 +318,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     if not args.trust_verdict:
         verdict = verdict.capped_for_publishing()
-    return _print_result(args, _forge(args, repo, settings).publish(verdict, patch))
+    from .events import task
+
+    bus = _events(repo, settings)
+    with task(bus, "publish", patch=verdict.identity) as summary:
+        result = _observed(_forge(args, repo, settings), bus).publish(verdict, patch)
+        summary["outcome"] = str(result.outcome)
+    return _print_result(args, result)
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -299,10 +345,16 @@ def cmd_queue(args: argparse.Namespace) -> int:
                     f"{e.id:<14} {e.status:<13} {e.overall:>7.2f} {e.age_hours():>6.1f}h  {e.title}"
                 )
         return EXIT_OK
-    if args.queue_command == "approve":
-        result = forge.approve(args.id, who)
-    else:
-        result = forge.reject(args.id, args.reason, who)
+    from .events import task
+
+    bus = _events(repo, settings)
+    with task(bus, f"queue {args.queue_command}", id=args.id) as summary:
+        observed = _observed(forge, bus)
+        if args.queue_command == "approve":
+            result = observed.approve(args.id, who)
+        else:
+            result = observed.reject(args.id, args.reason, who)
+        summary["outcome"] = str(result.outcome)
     return _print_result(args, result)
 
 
@@ -321,23 +373,51 @@ def _entry_dict(entry: Any) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .metrics import compute_status
     from .state import read_jsonl
 
     repo = _repo_if_any(args)
     settings = _load_settings(args, repo)
     decisions = read_jsonl(settings.decision_log_path(repo)) if repo is not None else []
-    counts: dict[str, int] = {}
-    for record in decisions:
-        counts[str(record.get("decision"))] = counts.get(str(record.get("decision")), 0) + 1
     forge = _forge(args, repo, settings, write=False)
+    fixes = forge.fix_history()
+    reverted = forge.reverted_commits({c for fix in fixes for c in fix.commits})
     metrics = forge.metrics(settings.queue_alert_count, settings.queue_alert_hours)
+    status = compute_status(decisions, fixes, reverted, metrics, settings.minutes_per_fix)
+    print(json.dumps(status.to_dict(), indent=2) if args.json else status.table())
+    return EXIT_OK
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from .events import task
+    from .monitor import run_monitor
+
+    repo = _repo_if_any(args)
+    settings = _load_settings(args, repo)
+    bus = _events(repo, settings)
+    with task(bus, "monitor") as summary:
+        forge = _forge(args, repo, settings, write=True)
+        report = run_monitor(forge, settings.queue_alert_count, settings.queue_alert_hours, bus)
+        summary.update(report.metrics.to_dict())
     if args.json:
-        print(json.dumps({"decisions": counts, "queue": metrics.to_dict()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    **report.metrics.to_dict(),
+                    "tracking_issue": report.tracking_issue,
+                    "alerted": report.backlog_reported,
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
-    print(f"Decisions: {len(decisions)}")
-    for kind in ("auto_merge", "auto_merge_pr", "manual_review", "rejected"):
-        print(f"  {kind:<14} {counts.get(kind, 0)}")
-    print(f"Review queue: {metrics.total_pending} pending, oldest {metrics.oldest_age_hours:.1f}h")
+    metrics = report.metrics
+    print(
+        f"Review queue: {metrics.total_pending} pending, oldest {metrics.oldest_age_hours:.1f}h "
+        f"(thresholds {settings.queue_alert_count} / {settings.queue_alert_hours:.0f}h)"
+    )
+    if report.tracking_issue:
+        print(f"Tracking issue: {report.tracking_issue}")
     print(f"Queue health: {metrics.health}")
     return EXIT_OK
 
@@ -354,6 +434,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "publish": cmd_publish,
     "queue": cmd_queue,
     "status": cmd_status,
+    "monitor": cmd_monitor,
     "demo": cmd_demo,
 }
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from github import Auth, Github
+
 from error_fix.config import Settings
 from error_fix.decision import PatchDecision, Verdict
 from error_fix.forge.github import GitHubForge
@@ -125,6 +127,16 @@ def connect(
     kwargs: dict[str, Any] = {**FAST, "token": gh.write_token, **options}
     return GitHubForge(
         checkout, settings or Settings(), full_name=full_name, api_url=gh.api_url, **kwargs
+    )
+
+
+def api(gh: FakeGitHub) -> Github:
+    """A PyGithub client for test set-up and inspection, without PyGithub's throttling."""
+    return Github(
+        auth=Auth.Token(gh.write_token),
+        base_url=gh.api_url,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
     )
 
 

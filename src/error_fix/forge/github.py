@@ -54,8 +54,16 @@ from ..decision import PatchDecision, Verdict
 from ..patch import Patch
 from ..report import PR_TITLE_PREFIX, pr_body, pr_title, read_marker
 from . import gittree
-from .interface import Forge, ForgeError, Outcome, PublishResult, QueueEntry
-from .local import BRANCH_PREFIX
+from .interface import (
+    FixRecord,
+    Forge,
+    ForgeError,
+    Outcome,
+    PublishResult,
+    QueueEntry,
+    QueueMetrics,
+)
+from .local import BRANCH_PREFIX, find_reverts
 
 DEFAULT_API_URL = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -926,6 +934,72 @@ class GitHubForge(Forge):
             )
         return self._result(step.outcome, f"approved by {who}; {step.message}", branch, head, pr)
 
+    # -- metrics and the backlog ---------------------------------------------------------------
+
+    def fix_history(self) -> list[FixRecord]:
+        """Every error-fix PR (its branch and marker), newest first, one paginated listing.
+
+        decided_at is when the PR was opened (right after the first decision); a fix decided
+        manual_review counts as merged by a human (someone approved it)."""
+        records: list[FixRecord] = []
+        for pr in self.repository.get_pulls(state="all", sort="created", direction="desc"):
+            fields = read_marker(pr.body)
+            if fields is None or not pr.head.ref.startswith(BRANCH_PREFIX):
+                continue
+            decision = str(fields.get("decision") or "")
+            records.append(
+                FixRecord(
+                    id=str(pr.number),
+                    decision=decision,
+                    decided_at=_aware(pr.created_at),
+                    merged_at=_aware(pr.merged_at),
+                    merged_by_human=decision == PatchDecision.MANUAL_REVIEW,
+                    commits=tuple(c for c in (pr.merge_commit_sha, pr.head.sha) if c),
+                )
+            )
+        return records
+
+    def reverted_commits(self, commits: set[str]) -> set[str]:
+        """Reverts found in the checkout's history (check out with full history to see them)."""
+        return find_reverts(self.repo, commits) if self.repo is not None else set()
+
+    def report_backlog(self, metrics: QueueMetrics, entries: list[QueueEntry]) -> str | None:
+        """Keep one open tracking issue while the queue is unhealthy: open it, update it on
+        later runs, close it once the queue is healthy again. Returns its URL."""
+        tracking = [
+            issue
+            for issue in self.repository.get_issues(state="open", labels=[BACKLOG_LABEL])
+            if issue.pull_request is None and issue.title == BACKLOG_TITLE
+        ]
+        if metrics.health == "good":
+            for issue in tracking:
+                issue.create_comment("The review queue is healthy again; closing.")
+                issue.edit(state="closed")
+            return tracking[0].html_url if tracking else None
+        queued = entries
+        lines = [
+            f"**Queue health: {metrics.health}** — {metrics.total_pending} fix(es) waiting for "
+            f"review, the oldest for {metrics.oldest_age_hours:.0f}h.",
+            "",
+            "| PR | waiting | title |",
+            "|---|---:|---|",
+            *(f"| #{e.id} | {e.age_hours():.0f}h | {e.title} |" for e in queued[:20]),
+        ]
+        if len(queued) > 20:
+            lines.append(f"| … | | and {len(queued) - 20} more |")
+        lines += ["", "Approve or reject them with the review-decision workflow "
+                      "(`error-fix queue approve|reject`). This issue closes itself when the "
+                      "queue is healthy again."]
+        body = "\n".join(lines)
+        if tracking:
+            issue = tracking[0]
+            if issue.body != body:
+                issue.edit(body=body)
+            return issue.html_url
+        created = self.repository.create_issue(title=BACKLOG_TITLE, body=body,
+                                               labels=[BACKLOG_LABEL])
+        return created.html_url
+
     def reject(self, entry_id: str, reason: str, who: str) -> PublishResult:
         if not reason.strip():
             raise ForgeError("a rejection needs a reason")
@@ -958,6 +1032,16 @@ class GitHubForge(Forge):
             head,
             pr,
         )
+
+
+BACKLOG_TITLE = "Review queue backlog"
+BACKLOG_LABEL = "error-fix:backlog"
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 def _as_text(data: bytes) -> str | None:

@@ -135,6 +135,12 @@ def queue_health(count: int, oldest_hours: float, max_count: int, max_hours: flo
     return "good"
 
 
+def queue_metrics(entries: list[QueueEntry], max_count: int, max_hours: float) -> QueueMetrics:
+    oldest = max((e.age_hours() for e in entries), default=0.0)
+    health = queue_health(len(entries), oldest, max_count, max_hours)
+    return QueueMetrics(len(entries), oldest, health)
+
+
 class ForgeError(Exception):
     """The forge cannot work at all (bad credentials, unknown repository, ...)."""
 
@@ -168,13 +174,9 @@ class Forge(ABC):
         """Which of ``commits`` a later commit on the base branch reverts."""
         return set()
 
-    def report_backlog(self, metrics: QueueMetrics) -> str | None:
+    def report_backlog(self, metrics: QueueMetrics, entries: list[QueueEntry]) -> str | None:
         """Make the backlog visible where the team looks (a tracking issue on GitHub)."""
         return None
 
     def metrics(self, max_count: int, max_hours: float) -> QueueMetrics:
-        entries = self.queue()
-        oldest = max((e.age_hours() for e in entries), default=0.0)
-        return QueueMetrics(
-            len(entries), oldest, queue_health(len(entries), oldest, max_count, max_hours)
-        )
+        return queue_metrics(self.queue(), max_count, max_hours)

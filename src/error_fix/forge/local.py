@@ -34,6 +34,13 @@ _FALLBACK_IDENTITY = {
 }
 
 
+def find_reverts(repo: Path, commits: set[str]) -> set[str]:
+    """Which of ``commits`` a commit anywhere in ``repo``'s history reverts ("This reverts
+    commit <sha>", what `git revert` and GitHub's Revert button write)."""
+    log = proc.git(repo, "log", "--all", "--grep=This reverts commit", "--format=%B").stdout
+    return commits & set(_REVERTS.findall(log))
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -312,8 +319,7 @@ class LocalForge(Forge):
         ]
 
     def reverted_commits(self, commits: set[str]) -> set[str]:
-        log = self._git("log", "--all", "--grep=This reverts commit", "--format=%B").stdout
-        return commits & set(_REVERTS.findall(log))
+        return find_reverts(self.repo, commits)
 
     def _pending(self, data: dict[str, Any], entry_id: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = data["entries"].get(entry_id)

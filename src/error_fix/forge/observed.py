@@ -65,5 +65,5 @@ class ObservedForge(Forge):
     def reverted_commits(self, commits: set[str]) -> set[str]:
         return self.inner.reverted_commits(commits)
 
-    def report_backlog(self, metrics: QueueMetrics) -> str | None:
-        return self.inner.report_backlog(metrics)
+    def report_backlog(self, metrics: QueueMetrics, entries: list[QueueEntry]) -> str | None:
+        return self.inner.report_backlog(metrics, entries)
