@@ -83,8 +83,9 @@ class Settings:
     """Ruff rules used when the project has no ruff configuration of its own."""
     tool_python: str | None = None
     """Interpreter running ruff, mypy, bandit and pip-audit (default: error-fix's own)."""
-    coverage_baseline: str = "auto"
-    """Base total coverage: auto (cached from an earlier run of that tree), measure, or off."""
+    coverage_baseline: str = "off"
+    """Total coverage: off (measure only the changed files), auto (all files, compared with a
+    cached total of the base), measure (all files, and a full base run for the base total)."""
     minutes_per_fix: float = 30.0
     """Human minutes a fix takes by hand (for the hours-saved estimate)."""
 

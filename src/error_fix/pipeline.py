@@ -22,6 +22,7 @@ from .patch import Patch, PatchRejected, read_patch
 from .scorers import all_scorers
 from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
 from .state import append_jsonl
+from .testrun import resolve_python
 from .timings import Timings
 from .workspace import Workspace, resolve_base, resolve_repo
 
@@ -139,7 +140,7 @@ class PatchApplier:
             sha,
             patch,
             allow_binary=settings.allow_binary,
-            setup_command=settings.setup_command,
+            setup_command=_with_python(settings.setup_command, settings.python, env),
             setup_timeout=settings.test_timeout,
             env=env,
         ) as ws:
@@ -219,6 +220,13 @@ class PatchApplier:
             raise
         pool.shutdown(wait=True)
         return results
+
+
+def _with_python(command: tuple[str, ...], python: str, env: dict[str, str]) -> tuple[str, ...]:
+    """``python`` at the head of a project command means the project's interpreter."""
+    if command and command[0] == "python":
+        return (resolve_python(python, env) or python, *command[1:])
+    return command
 
 
 def _patch_info(patch: Patch) -> dict[str, object]:

@@ -3,9 +3,11 @@
 It is copied, alone, into a private directory on the project's PYTHONPATH, so it must not import
 error_fix and must run on any Python the project uses. It:
 
-- starts coverage of the worktree when ``ERROR_FIX_COVERAGE_DATA`` is set (the project's coverage
-  when it has one, else error-fix's own copy from ``ERROR_FIX_COVERAGE_FALLBACK``), so the one
-  patched test run also measures patch coverage;
+- starts coverage when ``ERROR_FIX_COVERAGE_DATA`` is set — of the files in
+  ``ERROR_FIX_COVERAGE_INCLUDE`` (the ones the patch changes) or of every file under
+  ``ERROR_FIX_SOURCE_ROOTS`` — with the project's coverage when it has one, else error-fix's own
+  copy from ``ERROR_FIX_COVERAGE_FALLBACK``, so the one patched test run also measures patch
+  coverage;
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
 - writes ``ERROR_FIX_PROBE_OUT``: collection errors and the file each project module was imported
   from, which proves the tests ran the worktree's code and not an installed copy.
@@ -27,6 +29,9 @@ def _start_coverage() -> None:
     data_file = os.environ.get("ERROR_FIX_COVERAGE_DATA")
     if not data_file:
         return
+    if sys.version_info >= (3, 12):
+        # sys.monitoring costs far less than a trace function; line coverage needs no more.
+        os.environ.setdefault("COVERAGE_CORE", "sysmon")
     try:
         import coverage
     except ImportError:
@@ -36,10 +41,12 @@ def _start_coverage() -> None:
         sys.path.append(fallback)
         import coverage
     roots = [r for r in os.environ.get("ERROR_FIX_SOURCE_ROOTS", "").split(os.pathsep) if r]
+    include = [f for f in os.environ.get("ERROR_FIX_COVERAGE_INCLUDE", "").split(os.pathsep) if f]
     _coverage = coverage.Coverage(
         data_file=data_file,
         data_suffix=True,
         source=roots or None,
+        include=include or None,
         config_file=False,
         branch=False,
     )

@@ -256,7 +256,9 @@ def test_fully_executed_fix_has_coverage_one(calc: SampleRepo, tmp_path: Path) -
     coverage = verdict.scorers["coverage"]
     assert coverage["score"] == 1.0
     assert coverage["details"]["added_statements"] == 2
-    assert coverage["details"]["total"] == 100.0
+    # By default only the changed file is traced: the rest of the suite runs at full speed.
+    assert coverage["details"]["measured"] == ["src/calc/ops.py"]
+    assert coverage["details"]["total"] is None
 
 
 def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) -> None:
@@ -293,14 +295,22 @@ def test_a_total_coverage_drop_against_a_measured_base_caps_the_score(tmp_path: 
 
 
 def test_the_patched_total_becomes_the_next_base_baseline(calc: SampleRepo, tmp_path: Path) -> None:
-    first = score(calc, DIVIDE_FIX, tmp_path / "one", [TestsScorer(), CoverageScorer()])
+    first = score(
+        calc,
+        DIVIDE_FIX,
+        tmp_path / "one",
+        [TestsScorer(), CoverageScorer()],
+        coverage_baseline="auto",
+    )
     assert first.scorers["coverage"]["details"]["baseline_source"].startswith("no baseline")
     calc.commit(DIVIDE_FIX, "merge the fix")  # the base is now the tree the first run measured
+    assert first.scorers["coverage"]["details"]["total"] == 100.0
     second = score(
         calc,
         {"src/calc/ops.py": dedent(DIVIDE_FIX["src/calc/ops.py"]) + "\n# note\n"},
         tmp_path / "two",
         [TestsScorer(), CoverageScorer()],
+        coverage_baseline="auto",
     )
     assert second.scorers["coverage"]["details"]["baseline_source"] == "cached"
     assert second.scorers["coverage"]["details"]["baseline"] == 100.0

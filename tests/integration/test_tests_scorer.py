@@ -306,3 +306,31 @@ def test_an_editable_install_of_the_checkout_does_not_hide_the_patch(
     assert result["details"]["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]
     assert "/patched/src/calc/" in result["details"]["imported"]["calc"]
     assert sys.executable != str(python)
+
+
+def test_the_setup_command_prepares_generated_files_in_each_tree(tmp_path: Path) -> None:
+    project = {
+        **CALC,
+        ".gitignore": "src/calc/_generated.py\n",
+        "tests/test_generated.py": "from calc._generated import VALUE\n\n\n"
+        "def test_generated() -> None:\n    assert VALUE == 42\n",
+    }
+    repo = SampleRepo(tmp_path / "calc", project)
+    artifact = repo.patch_file(DIVIDE_FIX, tmp_path / "a")
+    setup = ("python", "-c", "open('src/calc/_generated.py', 'w').write('VALUE = 42\\n')")
+    without = score_tests(repo, artifact)
+    assert without["details"]["pass_to_fail"] == [] and without["status"] == "ok"
+    assert "tests/test_generated.py" in without["details"]["fail_to_fail"]  # broken on both sides
+    with_setup = score_tests(repo, artifact, setup_command=setup)
+    assert with_setup["details"]["fail_to_fail"] == []
+    assert with_setup["details"]["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]
+
+
+def test_a_failing_setup_command_is_a_clear_error(calc: SampleRepo, tmp_path: Path) -> None:
+    from error_fix.workspace import WorkspaceError
+
+    applier = PatchApplier(settings(setup_command=("python", "-c", "raise SystemExit('no make')")))
+    with pytest.raises(
+        WorkspaceError, match="setup command failed in the patched tree .exit 1.: no make"
+    ):
+        applier.score(calc.path, calc.patch_file(DIVIDE_FIX, tmp_path / "a"))

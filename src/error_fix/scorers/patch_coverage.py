@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,34 @@ def _ranges(lines: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+_DEF_TEST = re.compile(r"^([+-])\s*(?:async\s+)?def\s+(test\w*)\s*\(", re.MULTILINE)
+
+
+def changed_sources(ctx: ScoringContext) -> list[str]:
+    """Non-test Python files the patched tree has that the patch adds lines to."""
+    return [
+        f.path
+        for f in ctx.patch.files
+        if not f.is_test and f.status != "deleted" and f.path.endswith(".py") and f.added_lines
+    ]
+
+
+def coverage_request(ctx: ScoringContext) -> bool | list[str]:
+    """What the one patched test run measures: only the files the patch changes (tracing the
+    rest would cost up to the suite's own time again), or everything when totals are compared."""
+    if ctx.settings.coverage_baseline != "off":
+        return True
+    return changed_sources(ctx) or False
+
+
+def removed_tests(test_diff: bytes) -> list[str]:
+    """Test functions the patch deletes (removed and not added back under the same name)."""
+    text = test_diff.decode("utf-8", errors="replace")
+    removed = {name for sign, name in _DEF_TEST.findall(text) if sign == "-"}
+    added = {name for sign, name in _DEF_TEST.findall(text) if sign == "+"}
+    return sorted(removed - added)
+
+
 class CoverageScorer(Scorer):
     name = "coverage"
 
@@ -91,16 +120,16 @@ class CoverageScorer(Scorer):
         except Exception as exc:
             raise ScorerUnknown(f"no patched test run to measure: {exc}") from None
         ctx.progress(self.name, "reading coverage of the patched run")
-        cov = _load(run, ctx.scratch, "patched")
+        sources = changed_sources(ctx)
+        measured_all = coverage_request(ctx) is True
+        cov = _load(run, ctx.scratch, "patched") if sources or measured_all else None
         patched_root = Path(os.path.realpath(ctx.patched))
         added = covered = 0
         findings: list[Finding] = []
-        for change in ctx.patch.files:
-            if change.is_test or change.status == "deleted" or not change.path.endswith(".py"):
-                continue
-            if not change.added_lines:
-                continue
-            _, statements, _, missing, _ = cov.analysis2(str(patched_root / change.path))
+        for path in sources:
+            assert cov is not None
+            change = next(f for f in ctx.patch.files if f.path == path)
+            _, statements, _, missing, _ = cov.analysis2(str(patched_root / path))
             relevant = sorted(set(change.added_lines) & set(statements))
             unexecuted = [line for line in relevant if line in set(missing)]
             added += len(relevant)
@@ -109,7 +138,7 @@ class CoverageScorer(Scorer):
                 where = f"line {start}" if start == end else f"lines {start}-{end}"
                 findings.append(
                     Finding(
-                        change.path,
+                        path,
                         start,
                         "uncovered",
                         f"added {where} not executed by any test",
@@ -117,27 +146,42 @@ class CoverageScorer(Scorer):
                     )
                 )
         patch_coverage = covered / added if added else 1.0
-        total = _total(cov, ctx.patched)
-        baseline, source = self._baseline(ctx)
-        self._remember(ctx, ctx.tree_ids[1], total)
         score = patch_coverage
-        if total is not None and baseline is not None and total < baseline - ALLOWED_DROP:
+        gone = removed_tests(ctx.patch.test_diff)
+        if gone:
             score = min(score, 0.5)
             findings.append(
                 Finding(
-                    ".",
+                    ctx.patch.test_files[0] if ctx.patch.test_files else ".",
                     None,
-                    "coverage-drop",
-                    f"total coverage fell from {baseline:.1f}% to {total:.1f}%",
+                    "tests-removed",
+                    f"the patch removes {len(gone)} existing test(s): {', '.join(gone[:5])}",
                     "warning",
                 )
             )
         summary = (
             f"{covered}/{added} added statements executed" if added else "no executable lines added"
         )
-        if total is not None:
-            summary += f"; total {total:.1f}%"
-            summary += f" (base {baseline:.1f}%)" if baseline is not None else f" ({source})"
+        total = baseline = None
+        source = "not compared (coverage-baseline = off: only the changed files are measured)"
+        if measured_all and cov is not None:
+            total = _total(cov, ctx.patched)
+            baseline, source = self._baseline(ctx)
+            self._remember(ctx, ctx.tree_ids[1], total)
+            if total is not None and baseline is not None and total < baseline - ALLOWED_DROP:
+                score = min(score, 0.5)
+                findings.append(
+                    Finding(
+                        ".",
+                        None,
+                        "coverage-drop",
+                        f"total coverage fell from {baseline:.1f}% to {total:.1f}%",
+                        "warning",
+                    )
+                )
+            if total is not None:
+                summary += f"; total {total:.1f}%"
+                summary += f" (base {baseline:.1f}%)" if baseline is not None else f" ({source})"
         return ScorerResult(
             self.name,
             ScorerStatus.OK,
@@ -148,6 +192,8 @@ class CoverageScorer(Scorer):
                 "patch_coverage": round(patch_coverage, 4),
                 "added_statements": added,
                 "executed": covered,
+                "measured": "all project files" if measured_all else sources,
+                "tests_removed": gone,
                 "total": None if total is None else round(total, 2),
                 "baseline": None if baseline is None else round(baseline, 2),
                 "baseline_source": source,

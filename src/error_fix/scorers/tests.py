@@ -25,6 +25,7 @@ from typing import Any
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
+from .patch_coverage import coverage_request
 
 FAIL_TO_PASS = "FAIL_TO_PASS"  # noqa: S105 - a test class, not a password
 PASS_TO_FAIL = "PASS_TO_FAIL"  # noqa: S105
@@ -121,7 +122,10 @@ class TestsScorer(Scorer):
 
         ctx.progress(self.name, "running the suite on the patched tree")
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="tests") as pool:
-            full_future = pool.submit(runner.run, ctx.patched, None, coverage=True, label="after")
+            measure = coverage_request(ctx)
+            full_future = pool.submit(
+                runner.run, ctx.patched, None, coverage=measure, label="after"
+            )
             before_future: Future[list[TestRun]] | None = None
             after_future: Future[list[TestRun]] | None = None
             if targets and not same_tree:
