@@ -285,8 +285,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .decision import Verdict
-    from .patch import PatchRejected, read_patch
+    from .decision import Verdict, verified_patch
+    from .patch import PatchRejected
 
     repo = _repo(args)
     settings = _load_settings(args, repo)
@@ -299,22 +299,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     # The verdict was made by the untrusted half: re-check the patch it speaks for.
     try:
-        patch = read_patch(
-            args.patch.resolve(),
-            max_bytes=settings.max_patch_bytes,
-            allow_binary=settings.allow_binary,
-            protected=settings.protected_paths,
-        )
+        patch = verified_patch(verdict, args.patch.resolve(), settings)
     except PatchRejected as exc:
         print(f"error-fix: refusing to publish: {exc}", file=sys.stderr)
-        return EXIT_REJECTED
-    if patch.sha256 != verdict.sha256 or patch.identity != verdict.identity:
-        print(
-            "error-fix: refusing to publish: the patch is not the one the verdict was made for "
-            f"(sha256 {patch.sha256[:12]} / {patch.identity}, verdict says "
-            f"{verdict.sha256[:12]} / {verdict.identity})",
-            file=sys.stderr,
-        )
         return EXIT_REJECTED
     if not args.trust_verdict:
         verdict = verdict.capped_for_publishing()

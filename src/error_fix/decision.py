@@ -17,6 +17,7 @@ from typing import Any
 from . import __version__
 from .confidence import ConfidenceScore
 from .config import Settings
+from .patch import Patch, PatchRejected, read_patch
 from .scorers.interface import Gate, ScorerResult, ScorerStatus
 
 SCHEMA = 1
@@ -191,3 +192,21 @@ class Verdict:
         if not isinstance(data, dict):
             raise ValueError(f"verdict {path} is not a JSON object")
         return cls.from_dict(data)
+
+
+def verified_patch(verdict: Verdict, patch_path: Path, settings: Settings) -> Patch:
+    """The patch a verdict speaks for, checked again (``error-fix publish``'s rules): intake,
+    then sha256 and identity must be the verdict's. Raises PatchRejected."""
+    patch = read_patch(
+        patch_path,
+        max_bytes=settings.max_patch_bytes,
+        allow_binary=settings.allow_binary,
+        protected=settings.protected_paths,
+    )
+    if patch.sha256 != verdict.sha256 or patch.identity != verdict.identity:
+        raise PatchRejected(
+            "the patch is not the one the verdict was made for "
+            f"(sha256 {patch.sha256[:12]} / {patch.identity}, verdict says "
+            f"{verdict.sha256[:12]} / {verdict.identity})"
+        )
+    return patch
