@@ -77,10 +77,17 @@ def test_apply_then_approve_round_trip(
     assert applied["decision"] in ("auto_merge_pr", "manual_review")  # nothing proves it
     assert applied["forge"]["outcome"] in ("queued", "needs_review")
     fix_id = applied["patch"]["identity"]
-    events = [json.loads(line)
-              for line in (demo_repo / ".state/events.jsonl").read_text().splitlines()]
-    assert [e["event_type"] for e in events][-10:] == ["task_started", "patch_validation_started", *["scorer_completed"] * 5,
-                            "patch_validation_completed", "patch_published", "task_completed"]
+    events = [
+        json.loads(line) for line in (demo_repo / ".state/events.jsonl").read_text().splitlines()
+    ]
+    assert [e["event_type"] for e in events][-10:] == [
+        "task_started",
+        "patch_validation_started",
+        *["scorer_completed"] * 5,
+        "patch_validation_completed",
+        "patch_published",
+        "task_completed",
+    ]
     assert main(["queue", "approve", fix_id, "--repo", str(demo_repo), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "merged"
     assert "def priciest" in git(demo_repo, "show", "main:src/pricing/extra.py")

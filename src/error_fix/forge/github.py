@@ -987,17 +987,21 @@ class GitHubForge(Forge):
         ]
         if len(queued) > 20:
             lines.append(f"| … | | and {len(queued) - 20} more |")
-        lines += ["", "Approve or reject them with the review-decision workflow "
-                      "(`error-fix queue approve|reject`). This issue closes itself when the "
-                      "queue is healthy again."]
+        lines += [
+            "",
+            "Approve or reject them with the review-decision workflow "
+            "(`error-fix queue approve|reject`). This issue closes itself when the "
+            "queue is healthy again.",
+        ]
         body = "\n".join(lines)
         if tracking:
             issue = tracking[0]
             if issue.body != body:
                 issue.edit(body=body)
             return issue.html_url
-        created = self.repository.create_issue(title=BACKLOG_TITLE, body=body,
-                                               labels=[BACKLOG_LABEL])
+        created = self.repository.create_issue(
+            title=BACKLOG_TITLE, body=body, labels=[BACKLOG_LABEL]
+        )
         return created.html_url
 
     def reject(self, entry_id: str, reason: str, who: str) -> PublishResult:
