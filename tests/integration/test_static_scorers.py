@@ -258,6 +258,7 @@ def test_fully_executed_fix_has_coverage_one(calc: SampleRepo, tmp_path: Path) -
     assert coverage["details"]["added_statements"] == 2
     # By default only the changed file is traced: the rest of the suite runs at full speed.
     assert coverage["details"]["measured"] == ["src/calc/ops.py"]
+    assert verdict.scorers["tests"]["details"]["coverage_measured"] == ["src/calc/ops.py"]
     assert coverage["details"]["total"] is None
 
 
@@ -342,3 +343,20 @@ def test_missing_tools_are_unknown_with_the_reason(calc: SampleRepo, tmp_path: P
         assert verdict.scorers[name]["status"] == "unknown"
         assert verdict.scorers[name]["reason"] == f"{module} is not installed for {python}"
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
+
+
+def test_with_the_coverage_scorer_off_the_patched_run_measures_nothing(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    verdict = score(
+        calc,
+        DIVIDE_FIX,
+        tmp_path,
+        [TestsScorer(), CoverageScorer()],
+        disabled=frozenset({"coverage"}),
+    )
+    assert verdict.scorers["coverage"]["status"] == "skipped"
+    assert verdict.scorers["tests"]["details"]["fail_to_pass"] == [
+        "tests/test_ops.py::test_divide_by_zero"
+    ]
+    assert verdict.scorers["tests"]["details"]["coverage_measured"] == "nothing"

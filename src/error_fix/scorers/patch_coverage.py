@@ -97,7 +97,10 @@ def changed_sources(ctx: ScoringContext) -> list[str]:
 
 def coverage_request(ctx: ScoringContext) -> bool | list[str]:
     """What the one patched test run measures: only the files the patch changes (tracing the
-    rest would cost up to the suite's own time again), or everything when totals are compared."""
+    rest would cost up to the suite's own time again), or everything when totals are compared;
+    nothing when the coverage scorer is switched off (the run then goes at full speed)."""
+    if "coverage" in ctx.settings.disabled:
+        return False
     if ctx.settings.coverage_baseline != "off":
         return True
     return changed_sources(ctx) or False

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,26 @@ def _selectable_test_files(paths: Iterable[str], tree: Path) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Touched:
+    """What the early runs of the patch's own tests saw."""
+
+    first: TestRun
+    """The touched tests on the before tree."""
+    before_reruns: list[TestRun]
+    """Re-runs, on the before tree, of those that failed there."""
+    after_reruns: list[TestRun]
+    """Re-runs of the same tests on the patched tree."""
+    suspects: list[str]
+    """The ids re-run (test ids, or a file id when the file failed to collect)."""
+
+
+def _covers(ids: Iterable[str], nodeid: str) -> bool:
+    """``nodeid`` is one of ``ids`` or lies in a file that is."""
+    chosen = set(ids)
+    return nodeid in chosen or _file_of(nodeid) in chosen
+
+
 def _run_selected(runner: TestRunner, tree: Path, ids: list[str], label: str) -> TestRun:
     """Run ``ids`` in ``tree``. Ids whose file is not in the tree are left out (they did not
     exist there); if pytest still refuses an id it cannot find (exit 4, nothing run), whole
@@ -117,24 +138,39 @@ class TestsScorer(Scorer):
             for nodeid in ids:
                 into.setdefault(nodeid, []).append(_status(run, nodeid))
 
-        def run_targets(tree: Path, times: int, label: str) -> list[TestRun]:
-            return [_run_selected(runner, tree, targets, label) for _ in range(times)]
+        def touched_on_both_trees() -> Touched:
+            """The touched tests once on the before tree; the ones failing there (the would-be
+            proof of fix) straight away ``reruns`` more times on both trees. All of it runs
+            beside the full patched run, on the core that run leaves free; re-running only the
+            failing tests, not whole files, keeps that small."""
+            first = _run_selected(runner, before_tree, targets, "before")
+            suspects = sorted(
+                n
+                for n, s in first.outcomes.items()
+                if s is TestStatus.FAILED and _covers(targets, n)
+            )
+            if not suspects:
+                return Touched(first, [], [], [])
+            again = settings.reruns
+            before_runs = [
+                _run_selected(runner, before_tree, suspects, "before-rerun") for _ in range(again)
+            ]
+            after_runs = [
+                _run_selected(runner, ctx.patched, suspects, "after-rerun") for _ in range(again)
+            ]
+            return Touched(first, before_runs, after_runs, suspects)
 
         ctx.progress(self.name, "running the suite on the patched tree")
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="tests") as pool:
-            measure = coverage_request(ctx)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
             full_future = pool.submit(
-                runner.run, ctx.patched, None, coverage=measure, label="after"
+                runner.run, ctx.patched, None, coverage=coverage_request(ctx), label="after"
             )
-            before_future: Future[list[TestRun]] | None = None
-            after_future: Future[list[TestRun]] | None = None
-            if targets and not same_tree:
-                before_future = pool.submit(run_targets, before_tree, 1 + settings.reruns, "before")
-                after_future = pool.submit(run_targets, ctx.patched, settings.reruns, "after-rerun")
+            touched_future = (
+                pool.submit(touched_on_both_trees) if targets and not same_tree else None
+            )
             full = full_future.result()
             ctx.patched_test_run.set_result(full)
-            before_runs = before_future.result() if before_future else []
-            after_runs = after_future.result() if after_future else []
+            early = touched_future.result() if touched_future is not None else None
 
         unknown = self._unknown_reason(full, ctx.patched)
         if unknown:
@@ -142,14 +178,17 @@ class TestsScorer(Scorer):
 
         after_ids = [n for n, s in full.outcomes.items() if s is not TestStatus.SKIPPED]
         observe(after, full, after_ids)
-        for run in after_runs:
-            observe(after, run, [t for t in after if _file_of(t) in targets or t in targets])
-        touched = {n for n in after_ids if _file_of(n) in targets or n in targets}
+        touched = {n for n in after_ids if _covers(targets, n)}
         if failing_test and failing_test not in after:
             after[failing_test] = [_status(full, failing_test)]
             touched.add(failing_test)
-        for run in before_runs:
-            observe(before, run, touched)
+        if early is not None:
+            observe(before, early.first, touched)
+            rerun = [n for n in touched if _covers(early.suspects, n)]
+            for run in early.before_reruns:
+                observe(before, run, rerun)
+            for run in early.after_reruns:
+                observe(after, run, rerun)
         if same_tree:
             for nodeid in touched:
                 before[nodeid] = list(after[nodeid])
@@ -190,15 +229,14 @@ class TestsScorer(Scorer):
         before: Observations,
         after: Observations,
     ) -> None:
-        """Re-run status-changed tests until each side has 1 + reruns observations."""
+        """Re-run status-changed tests until each side has 1 + reruns observations; the two
+        sides run at the same time (each side's runs are one after the other)."""
         wanted = 1 + ctx.settings.reruns
-        for tree, observations, label in (
-            (before_tree, before, "before"),
-            (after_tree, after, "after"),
-        ):
+
+        def top_up(tree: Path, observations: Observations, label: str) -> None:
             lacking = [n for n in changed if len(observations.get(n, [])) < wanted]
             if not lacking:
-                continue
+                return
             ctx.progress(self.name, f"re-running {len(lacking)} changed test(s) ({label})")
             missing_runs = wanted - min(len(observations.get(n, [])) for n in lacking)
             for _ in range(missing_runs):
@@ -206,6 +244,14 @@ class TestsScorer(Scorer):
                 for nodeid in lacking:
                     if len(observations.setdefault(nodeid, [])) < wanted:
                         observations[nodeid].append(_status(run, nodeid))
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rerun") as pool:
+            sides = [
+                pool.submit(top_up, before_tree, before, "before"),
+                pool.submit(top_up, after_tree, after, "after"),
+            ]
+            for side in sides:
+                side.result()
 
     @staticmethod
     def _unknown_reason(full: TestRun, tree: Path) -> str | None:
@@ -300,6 +346,7 @@ class TestsScorer(Scorer):
             "before_tree": "base + test part" if ctx.tests_tree else "base",
             "imported": dict(full.imported),
             "suite_duration_s": round(full.duration_s, 3),
+            "coverage_measured": _measured(coverage_request(ctx)),
         }
         summary = f"{passed_after} passed patched; {len(f2p)} fixed, {len(p2f)} broken; {proof}"
         return ScorerResult(
@@ -312,6 +359,12 @@ class TestsScorer(Scorer):
             gates=tuple(gates),
             details=details,
         )
+
+
+def _measured(request: bool | list[str]) -> str | list[str]:
+    if request is True:
+        return "all project files"
+    return list(request) if request else "nothing"
 
 
 def _failure(nodeid: str, run: TestRun) -> str:
