@@ -127,23 +127,30 @@ def test_auto_merge_pr_opens_a_labelled_pr_with_auto_merge_armed(
 def test_auto_merge_on_a_mergeable_branch_merges_into_the_base(
     gh: FakeGitHub, remote: FakeRepo, checkout: Path
 ) -> None:
+    """No branch protection: nothing would gate auto-merge, so the fix is merged at once."""
     outcome, requests = publish_counted(gh, checkout, PatchDecision.AUTO_MERGE, ONE_FILE_FIX)
-    print(f"\nrequests to publish a one-file fix (auto_merge): {requests}")
+    print(f"\nrequests to publish a one-file fix (auto_merge, unprotected main): {requests}")
     assert outcome is Outcome.MERGED
-    assert requests <= 8
+    # A fresh PR's checks cannot have run, so error-fix arms auto-merge first; GitHub says the
+    # branch has no protection, and the merge follows: one request more than on a protected
+    # branch, the configuration the README asks for.
+    assert requests == 9
+    assert gh.request_count("POST", "/api/graphql") == 1
     assert remote.read_file("main", "src/calc/ops.py") == FIXED_OPS
     pr = remote.pull(1)
     assert pr.pull is not None and pr.pull.merged and pr.state == "closed"
     assert labels(remote, 1) == ["automated-fix", "error-recovery"]
-    assert gh.request_count("POST", "/api/graphql") == 0  # nothing to arm: merged at once
 
 
 def test_auto_merge_with_pending_checks_arms_auto_merge(
-    gh: FakeGitHub, protected: FakeRepo, checkout: Path, forge: GitHubForge
+    gh: FakeGitHub, protected: FakeRepo, checkout: Path
 ) -> None:
-    patch = make_patch(checkout, ONE_FILE_FIX)
-    result = forge.publish(make_verdict(checkout, patch, PatchDecision.AUTO_MERGE), patch)
-    assert result.outcome is Outcome.AUTO_MERGE_ARMED
+    """The recommended set-up: required checks on main, auto-merge allowed."""
+    outcome, requests = publish_counted(gh, checkout, PatchDecision.AUTO_MERGE, ONE_FILE_FIX)
+    print(f"\nrequests to publish a one-file fix (auto_merge, protected main): {requests}")
+    assert outcome is Outcome.AUTO_MERGE_ARMED
+    assert requests <= 8
+    assert gh.request_count("PUT") == 0  # no merge attempt bound to be refused
     assert protected.read_file("main", "src/calc/ops.py") != FIXED_OPS
     assert gh.complete_checks(1, repo=protected) is not None
     assert protected.read_file("main", "src/calc/ops.py") == FIXED_OPS

@@ -230,6 +230,9 @@ class _Step:
     """What happened, and for a review or a failure why (naming the setting to change)."""
     review: bool = False
     """The PR goes to the review queue (gets the review label)."""
+    unguarded: bool = False
+    """Auto-merge could not be armed because nothing on GitHub would gate the merge (auto-merge
+    off, no branch protection): a direct merge is still possible for an auto_merge decision."""
 
 
 @dataclass(frozen=True)
@@ -679,7 +682,11 @@ class GitHubForge(Forge):
             )
         try:
             if verdict.decision is PatchDecision.AUTO_MERGE:
-                step = self._merge_or_arm(pr, placed.commit, base_ref)
+                step = (
+                    self._arm_first(pr, placed.commit, base_ref)
+                    if fresh
+                    else self._merge_or_arm(pr, placed.commit, base_ref)
+                )
             elif verdict.decision is PatchDecision.AUTO_MERGE_PR:
                 step = self._arm_or_review(pr, placed.commit, base_ref)
             else:
@@ -760,6 +767,7 @@ class GitHubForge(Forge):
                     f"{self.full_name}; turn on Settings → General → Pull Requests → “Allow "
                     "auto-merge”",
                     review=True,
+                    unguarded=True,
                 )
             if "protected branch rules not configured" in lowered:
                 return _Step(
@@ -768,6 +776,7 @@ class GitHubForge(Forge):
                     f"add a branch protection rule or ruleset on {base_ref} that requires status "
                     "checks, so auto-merge waits for CI",
                     review=True,
+                    unguarded=True,
                 )
             if "head branch was modified" in lowered:
                 return _Step(
@@ -818,6 +827,15 @@ class GitHubForge(Forge):
         )
         state: str = retrying(lambda: self.repository.get_pull(number).mergeable_state)
         return state
+
+    def _arm_first(self, pr: PullRequest, head: str, base_ref: str) -> _Step:
+        """auto_merge on a PR opened just now: its checks cannot have run, so a merge attempt
+        would be refused; arm auto-merge first (one request). Only when GitHub says nothing is
+        pending, or nothing would gate the merge, merge directly — the decision allows it."""
+        step = self._arm(pr, head, base_ref)
+        if step is None or step.unguarded:
+            return self._merge_or_arm(pr, head, base_ref)
+        return step
 
     def _merge_or_arm(self, pr: PullRequest, head: str, base_ref: str) -> _Step:
         """auto_merge (and an approval): merge now with the head-sha guard when GitHub lets us,
