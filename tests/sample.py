@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import site
 import subprocess
 import sys
 import textwrap
+import venv
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +171,16 @@ class SampleRepo:
 
     def show(self, ref: str, path: str) -> str:
         return git(self.path, "show", f"{ref}:{path}")
+
+
+def venv_seeing_our_packages(env_dir: Path) -> Path:
+    """A fresh virtualenv (no pip of its own) whose python also sees this environment's packages
+    — pytest, pip, setuptools — through a .pth file, so nothing has to be downloaded. Returns its
+    python."""
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    site_dir = next((env_dir / "lib").glob("python3*/site-packages"))
+    (site_dir / "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return env_dir / "bin" / "python"
 
 
 def settings(**changes: Any) -> Settings:

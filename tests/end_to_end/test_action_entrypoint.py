@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +29,7 @@ from tests.integration.action_helpers import (
 from tests.integration.github_helpers import (
     FAST,
     REPO,
-    clone,
     diff_for,
-    fake_github,
-    make_remote,
     make_verdict,
 )
 from tests.sample import DIVIDE_FIX, dedent
@@ -73,22 +69,6 @@ class Step:
 
     def named(self, name: str) -> list[Command]:
         return [c for c in self.commands if c.name == name]
-
-
-@pytest.fixture
-def gh(tmp_path: Path) -> Iterator[FakeGitHub]:
-    with fake_github(tmp_path / "github") as fake:
-        yield fake
-
-
-@pytest.fixture
-def remote(gh: FakeGitHub) -> FakeRepo:
-    return make_remote(gh)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: FakeRepo) -> Path:
-    return clone(remote, tmp_path / "workspace")
 
 
 def artifact(checkout: Path, where: Path, files: dict[str, str | None]) -> Path:

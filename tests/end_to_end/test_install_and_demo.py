@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import site
 import subprocess
-import venv
 from pathlib import Path
 
 import pytest
+
+from tests.sample import venv_seeing_our_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,12 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_fresh_install_runs_the_demo_offline(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
     # Dependencies come from this environment (no index is reachable in the test); error-fix
     # itself is built and installed from the source tree like a user would.
-    site_dir = next((env_dir / "lib").glob("python3*/site-packages"))
-    (site_dir / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    python = venv_seeing_our_packages(env_dir)
     offline = {
         **os.environ,
         "PIP_NO_INDEX": "1",

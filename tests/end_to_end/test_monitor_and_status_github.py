@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from error_fix.cli import main
 from error_fix.decision import PatchDecision
-from error_fix.forge.github import BACKLOG_TITLE, GitHubForge
+from error_fix.forge.github import BACKLOG_TITLE
 from error_fix.report import MARKER_PREFIX
 from error_fix.state import append_jsonl
 from tests.fakes.github_server import FakeGitHub, FakeRepo
 from tests.fakes.slack_receiver import SlackReceiver
 from tests.integration.github_helpers import (
-    FAST,
     REPO,
     api,
-    clone,
     connect,
-    fake_github,
     make_patch,
-    make_remote,
     make_verdict,
 )
 from tests.sample import git
@@ -33,37 +28,7 @@ from tests.sample import git
 REVIEW_LABELS = ["automated-fix", "error-recovery", "error-fix:needs-review"]
 
 
-@pytest.fixture
-def gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with fake_github(tmp_path / "github") as fake:
-        for name in (
-            "GH_TOKEN",
-            "GITHUB_ACTIONS",
-            "GITHUB_ACTOR",
-            "ERROR_FIX_SLACK_WEBHOOK_URL",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "http_proxy",
-            "https_proxy",
-        ):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
-        monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
-        monkeypatch.setenv("GITHUB_TOKEN", fake.write_token)
-        for option, value in FAST.items():
-            monkeypatch.setitem(GitHubForge.__init__.__kwdefaults__, option, value)
-        yield fake
-
-
-@pytest.fixture
-def remote(gh: FakeGitHub) -> FakeRepo:
-    return make_remote(gh)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: FakeRepo) -> Path:
-    return clone(remote, tmp_path / "checkout")
+pytestmark = pytest.mark.usefixtures("github_env")
 
 
 def tracking_issues(gh: FakeGitHub, state: str) -> list[int]:

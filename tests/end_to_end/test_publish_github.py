@@ -7,24 +7,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from error_fix.cli import main
 from error_fix.decision import PatchDecision
-from error_fix.forge.github import GitHubForge
 from error_fix.patch import read_patch
 from tests.fakes.github_server import FakeGitHub, FakeRepo
 from tests.integration.github_helpers import (
-    FAST,
     ONE_FILE_FIX,
-    REPO,
-    clone,
     diff_for,
-    fake_github,
-    make_remote,
     make_verdict,
 )
 from tests.sample import DIVIDE_FIX, dedent
@@ -33,28 +26,7 @@ FIXED_OPS = dedent(DIVIDE_FIX["src/calc/ops.py"])
 ERROR = {"id": "div-zero", "title": "ZeroDivisionError in divide", "source": "sentry"}
 
 
-@pytest.fixture
-def gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with fake_github(tmp_path / "github") as fake:
-        for name in ("GH_TOKEN", "GITHUB_ACTIONS", "GITHUB_RUN_ID", "GITHUB_ACTOR"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
-        monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
-        monkeypatch.setenv("GITHUB_TOKEN", fake.write_token)
-        # The command line uses the forge's production pacing; tests drop the waits.
-        for option, value in FAST.items():
-            monkeypatch.setitem(GitHubForge.__init__.__kwdefaults__, option, value)
-        yield fake
-
-
-@pytest.fixture
-def remote(gh: FakeGitHub) -> FakeRepo:
-    return make_remote(gh)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: FakeRepo) -> Path:
-    return clone(remote, tmp_path / "checkout")
+pytestmark = pytest.mark.usefixtures("github_env")
 
 
 def artifact(

@@ -40,27 +40,11 @@ FIXED_OPS = dedent(DIVIDE_FIX["src/calc/ops.py"])
 
 
 @pytest.fixture
-def gh(tmp_path: Path) -> Iterator[FakeGitHub]:
-    with fake_github(tmp_path / "github") as fake:
-        yield fake
-
-
-@pytest.fixture
-def remote(gh: FakeGitHub) -> FakeRepo:
-    return make_remote(gh)
-
-
-@pytest.fixture
 def protected(remote: FakeRepo) -> FakeRepo:
     """main requires the "ci" check, and the repository allows auto-merge."""
     remote.required_checks["main"] = ["ci"]
     remote.allow_auto_merge = True
     return remote
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: FakeRepo) -> Path:
-    return clone(remote, tmp_path / "checkout")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from error_fix.decision import PatchDecision
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings, venv_seeing_our_packages
 
 
 def score_tests(repo: SampleRepo, artifact: Path, **changes: Any) -> dict[str, Any]:
@@ -268,16 +268,10 @@ def test_an_editable_install_of_the_checkout_does_not_hide_the_patch(
 ) -> None:
     """The DESIGN trap: with a src layout, `import calc` finds the editable install of the
     user's checkout; the worktree must win or a broken patch could pass."""
-    import site
     import subprocess
-    import venv
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
-    # The new venv sees our packages (pytest, pip, setuptools) through a .pth file.
-    site_dir = next((env_dir / "lib").glob("python3*/site-packages"))
-    (site_dir / "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    python = venv_seeing_our_packages(env_dir)
     subprocess.run(
         [
             str(python),

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from .interface import Finding
+from .interface import Finding, ScorerResult, ScorerStatus
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,19 @@ class FindingsDiff:
     """Patched-tree findings the base already had: counted, not blamed."""
     fixed: int
     """Base findings the patch removed."""
+
+    def result(self, name: str, per_finding: float, tool: str, **details: Any) -> ScorerResult:
+        """The scorer's result: ``per_finding ** introduced``, pre-existing counted not blamed."""
+        introduced = len(self.introduced)
+        return ScorerResult(
+            name,
+            ScorerStatus.OK,
+            decay(introduced, per_finding),
+            findings=self.introduced,
+            preexisting=self.preexisting,
+            reason=f"{tool}: {introduced} introduced, {self.fixed} fixed",
+            details={"introduced": introduced, "fixed": self.fixed, **details},
+        )
 
 
 def diff_findings(

@@ -13,8 +13,8 @@ import json
 import tomllib
 from pathlib import Path
 
-from .findings import decay, diff_findings
-from .interface import Finding, Scorer, ScorerResult, ScorerStatus, ScorerUnknown, ScoringContext
+from .findings import diff_findings
+from .interface import Finding, Scorer, ScorerResult, ScorerUnknown, ScoringContext
 from .tools import added_lines, on_both_trees, relative, run_tool
 
 PER_FINDING = 0.7
@@ -64,12 +64,4 @@ class LintScorer(Scorer):
         diff = diff_findings(base, patched, added_lines(ctx))
         rules = ",".join(ctx.settings.ruff_select)
         config = "project configuration" if own_config else f"rules {rules}"
-        return ScorerResult(
-            self.name,
-            ScorerStatus.OK,
-            decay(len(diff.introduced), PER_FINDING),
-            findings=diff.introduced,
-            preexisting=diff.preexisting,
-            reason=f"ruff with {config}: {len(diff.introduced)} introduced, {diff.fixed} fixed",
-            details={"introduced": len(diff.introduced), "fixed": diff.fixed, "config": config},
-        )
+        return diff.result(self.name, PER_FINDING, f"ruff with {config}", config=config)

@@ -20,8 +20,8 @@ from pathlib import Path
 from ..layout import source_targets
 from ..state import locked
 from ..testrun import resolve_python
-from .findings import decay, diff_findings
-from .interface import Finding, Scorer, ScorerResult, ScorerStatus, ScorerUnknown, ScoringContext
+from .findings import diff_findings
+from .interface import Finding, Scorer, ScorerResult, ScorerUnknown, ScoringContext
 from .tools import added_lines, relative, run_tool
 
 PER_FINDING = 0.6
@@ -96,12 +96,4 @@ class TypesScorer(Scorer):
             patched = findings(ctx.patched)
         diff = diff_findings(base, patched, added_lines(ctx))
         checked = ", ".join(targets) if targets else "files from the project's mypy configuration"
-        return ScorerResult(
-            self.name,
-            ScorerStatus.OK,
-            decay(len(diff.introduced), PER_FINDING),
-            findings=diff.introduced,
-            preexisting=diff.preexisting,
-            reason=f"mypy over {checked}: {len(diff.introduced)} introduced, {diff.fixed} fixed",
-            details={"introduced": len(diff.introduced), "fixed": diff.fixed, "checked": checked},
-        )
+        return diff.result(self.name, PER_FINDING, f"mypy over {checked}", checked=checked)
