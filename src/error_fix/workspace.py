@@ -117,6 +117,13 @@ class Workspace:
             args.append("--binary")
         result = proc.git(tree, *args, "-", stdin=diff, check=False)
         if not result.ok:
+            # A re-run after the fix was merged: say so, rather than "does not apply".
+            reverse = proc.git(tree, "apply", "--reverse", "--check", "-", stdin=diff, check=False)
+            if reverse.ok:
+                base = self.base_sha[:12]
+                raise PatchRejected(
+                    f"{what} is already in base {base} (merged before?): nothing to do"
+                )
             first = next(iter(result.tail(3).splitlines()), "git apply failed")
             raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
 

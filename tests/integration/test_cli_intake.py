@@ -162,3 +162,14 @@ def test_missing_patch_file_is_a_rejection(
     code = main(["score", "--repo", str(repo.path), "--patch", str(tmp_path / "nope.patch")])
     assert code == 1
     assert "patch not found" in capsys.readouterr().out
+
+
+def test_a_patch_already_in_the_base_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = SampleRepo(tmp_path / "calc", CALC)
+    artifact = repo.patch_file(DIVIDE_FIX, tmp_path / "artifact")
+    repo.commit(DIVIDE_FIX, "the fix, merged")
+    code = main(["score", "--repo", str(repo.path), "--patch", str(artifact)])
+    assert code == 1
+    assert "is already in base" in capsys.readouterr().out
