@@ -183,6 +183,29 @@ def venv_seeing_our_packages(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
+def process_alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has: only its table entry is left)."""
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+def hanging_test(pid_file: Path) -> str:
+    """A test module that starts a child process, appends the child's pid to ``pid_file`` and
+    hangs: what a stuck suite looks like to error-fix."""
+    return f"""
+        import subprocess, sys, time
+
+        def test_hangs() -> None:
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+            with open({str(pid_file)!r}, "a") as fh:
+                fh.write(f"{{child.pid}}\\n")
+            time.sleep(300)
+    """
+
+
 def settings(**changes: Any) -> Settings:
     """Settings for tests: this interpreter runs the sample suites, short timeouts."""
     base: dict[str, Any] = {"python": sys.executable, "test_timeout": 60.0, "jobs": 2}

@@ -13,7 +13,15 @@ import pytest
 from error_fix.decision import PatchDecision
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings, venv_seeing_our_packages
+from tests.sample import (
+    CALC,
+    DIVIDE_FIX,
+    SampleRepo,
+    hanging_test,
+    process_alive,
+    settings,
+    venv_seeing_our_packages,
+)
 
 
 def score_tests(repo: SampleRepo, artifact: Path, **changes: Any) -> dict[str, Any]:
@@ -108,24 +116,11 @@ def test_a_flaky_test_is_reported_flaky_not_a_regression(tmp_path: Path) -> None
     assert int(counter.read_text()) >= 4  # it really was re-run
 
 
-def _alive(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
-
-
 def test_a_hanging_suite_is_killed_with_its_children_and_unknown(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     hanging = {
         **CALC,
-        "tests/test_hang.py": f"""
-            import subprocess, sys, time
-
-            def test_hangs() -> None:
-                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-                with open({str(pids)!r}, "a") as fh:
-                    fh.write(f"{{child.pid}}\\n")
-                time.sleep(300)
-        """,
+        "tests/test_hang.py": hanging_test(pids),
     }
     repo = SampleRepo(tmp_path / "calc", hanging)
     start = time.monotonic()
@@ -142,7 +137,7 @@ def test_a_hanging_suite_is_killed_with_its_children_and_unknown(tmp_path: Path)
     children = [int(p) for p in pids.read_text().split()]
     assert len(children) == 2  # one per attempt: the timeout is retried once
     time.sleep(0.2)
-    assert not any(_alive(pid) for pid in children)
+    assert not any(process_alive(pid) for pid in children)
 
 
 def test_the_error_failing_test_must_be_fixed(calc: SampleRepo, tmp_path: Path) -> None:

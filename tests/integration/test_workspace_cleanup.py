@@ -14,7 +14,7 @@ import pytest
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers.interface import Scorer, ScorerResult, ScoringContext
 from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, hanging_test, process_alive, settings
 
 
 def worktree_dirs(repo: SampleRepo) -> list[str]:
@@ -62,11 +62,6 @@ def test_an_interrupt_inside_scoring_still_removes_the_trees(tmp_path: Path) -> 
     assert repo.snapshot() == before
 
 
-def _alive(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
     tmp_path: Path, signum: int
@@ -74,15 +69,7 @@ def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
     started = tmp_path / "started"
     project = {
         **CALC,
-        "tests/test_slow.py": f"""
-            import subprocess, sys, time
-
-            def test_slow() -> None:
-                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-                with open({str(started)!r}, "a") as fh:
-                    fh.write(f"{{child.pid}}\\n")
-                time.sleep(300)
-        """,
+        "tests/test_slow.py": hanging_test(started),
     }
     repo = SampleRepo(tmp_path / "calc", project)
     artifact = repo.patch_file({"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}, tmp_path / "a")
@@ -118,4 +105,4 @@ def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
     assert not any(Path(d).exists() for d in scratch)
     child = int(started.read_text().split()[0])
     time.sleep(0.2)
-    assert not _alive(child), "a test subprocess outlived error-fix"
+    assert not process_alive(child), "a test subprocess outlived error-fix"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from error_fix import proc
+from tests.sample import process_alive
 
 
 def test_scrubbed_env_drops_credentials_and_configured_names() -> None:
@@ -27,16 +27,6 @@ def test_scrubbed_env_drops_credentials_and_configured_names() -> None:
     assert env == {"PATH": "/bin", "HOME": "/root"}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie has exited; only its entry is left.
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
-
-
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     script = (
@@ -51,9 +41,9 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     assert time.monotonic() - start < 10
     child = int(pidfile.read_text())
     deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
+    while process_alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child), "the grandchild outlived the timeout"
+    assert not process_alive(child), "the grandchild outlived the timeout"
 
 
 def test_output_is_captured_and_tail_prefers_stderr() -> None:
