@@ -21,6 +21,7 @@ DEFAULT_WEIGHTS = {"tests": 0.40, "lint": 0.20, "types": 0.15, "security": 0.15,
 DEFAULT_PROTECTED = (".github/workflows/**", ".github/actions/**", "action.yml", "action.yaml")
 DEFAULT_LABELS = ("automated-fix", "error-recovery")
 MERGE_METHODS = ("merge", "squash", "rebase")
+SANDBOX_MODES = ("auto", "required", "off")
 
 
 class ConfigError(Exception):
@@ -88,6 +89,9 @@ class Settings:
     cached total of the base), measure (all files, and a full base run for the base total)."""
     minutes_per_fix: float = 30.0
     """Human minutes a fix takes by hand (for the hours-saved estimate)."""
+    sandbox: str = "auto"
+    """Confine project code (tests, setup command) with Landlock: auto (where the platform
+    allows), required (else the tests scorer is unknown), off."""
 
     def __post_init__(self) -> None:
         _check_unit("auto-merge-threshold", self.auto_merge_threshold)
@@ -125,6 +129,8 @@ class Settings:
             raise ConfigError("vulnerability-service must be 'pypi' or 'osv'")
         if self.coverage_baseline not in ("auto", "measure", "off"):
             raise ConfigError("coverage-baseline must be 'auto', 'measure' or 'off'")
+        if self.sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"sandbox must be 'auto', 'required' or 'off', got {self.sandbox!r}")
         if self.queue_alert_count < 1 or self.queue_alert_hours <= 0:
             raise ConfigError("queue-alert-count must be ≥ 1 and queue-alert-hours > 0")
 

@@ -143,6 +143,7 @@ class PatchApplier:
             setup_command=_with_python(settings.setup_command, settings.python, env),
             setup_timeout=settings.test_timeout,
             env=env,
+            sandbox=settings.sandbox,
         ) as ws:
             timings.add("worktrees", time.monotonic() - stage_start)
             ctx = ScoringContext(
@@ -157,6 +158,9 @@ class PatchApplier:
                 tree_ids=(ws.tree_id(ws.base), ws.tree_id(ws.patched)),
                 timings=timings,
                 progress=self._progress,
+                regression=ws.regression,
+                harness=ws.harness,
+                sandbox=ws.sandbox,
             )
             with timings.measure("scorers"):
                 results = self._run_scorers(scorers, ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -18,6 +19,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sandbox import Confinement
 
 # Names never passed to a tool: credentials of the runner, the action's inputs (which may hold
 # secrets), and the alerting webhook. Patterns use fnmatch syntax.
@@ -163,24 +168,41 @@ def run(
     stdin: bytes | None = None,
     limited: bool = False,
     raw_stdout: bool = False,
+    sandbox: Confinement | None = None,
 ) -> ProcResult:
     """Run ``args``; never raises for a failing tool (see ``returncode``/``timed_out``).
 
     ``env`` is the complete environment (build it with :func:`scrubbed_env`); ``None`` means a
     scrubbed copy of ours. ``limited`` runs count against the ``jobs`` bound of heavy tools.
     ``raw_stdout`` also keeps stdout as exact bytes (git blobs), without the size limit.
+    ``sandbox``: project code — start it confined, with a private TMPDIR (raises SandboxRefused
+    when the sandbox is required and cannot be had).
     Raises :class:`ToolNotFound` when the executable does not exist.
     """
     argv = tuple(os.fspath(a) for a in args)
     environment = dict(env) if env is not None else scrubbed_env()
+    if sandbox is not None and not _runnable(argv[0], cwd, environment.get("PATH")):
+        raise ToolNotFound(f"{argv[0]}: command not found")
     slots = _slots if limited else None
     if slots is not None:
         slots.acquire()
     try:
-        return _run(argv, cwd, timeout, environment, stdin, limited, raw_stdout)
+        if sandbox is None:
+            return _run(argv, cwd, timeout, environment, stdin, limited, raw_stdout)
+        with sandbox.launch(argv, environment) as launch:
+            return _run(
+                tuple(launch.argv), cwd, timeout, launch.env, stdin, limited, raw_stdout, launch.fds
+            )
     finally:
         if slots is not None:
             slots.release()
+
+
+def _runnable(program: str, cwd: str | os.PathLike[str] | None, path: str | None) -> bool:
+    """Whether ``program`` would start (checked before a launcher stands in front of it)."""
+    if os.sep in program:
+        return os.access(os.path.join(os.fspath(cwd or "."), program), os.X_OK)  # noqa: PTH118
+    return shutil.which(program, path=path) is not None
 
 
 def _run(
@@ -191,6 +213,7 @@ def _run(
     stdin: bytes | None,
     limited: bool,
     raw_stdout: bool = False,
+    pass_fds: tuple[int, ...] = (),
 ) -> ProcResult:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="error-fix-proc-") as tmp:
@@ -205,6 +228,7 @@ def _run(
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
+                    pass_fds=pass_fds,
                 )
             except FileNotFoundError as exc:
                 raise ToolNotFound(f"{argv[0]}: command not found") from exc

@@ -9,8 +9,13 @@ error_fix and must run on any Python the project uses. It:
   copy from ``ERROR_FIX_COVERAGE_FALLBACK``, so the one patched test run also measures patch
   coverage;
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
-- writes ``ERROR_FIX_PROBE_OUT``: collection errors and the file each project module was imported
-  from, which proves the tests ran the worktree's code and not an installed copy.
+- checks every report against what the test really raised: a phase that raised (other than a
+  skip) must not be reported passed, nor skipped unless the test is an expected failure — a
+  report rewritten by another hook is recorded, and error-fix refuses to trust the run;
+- writes ``ERROR_FIX_PROBE_OUT`` (``<that>.<worker>`` from a pytest-xdist worker): collection
+  errors, the tests selected and deselected (and, when only collecting, those their own marks
+  skip), rewritten reports, and the file each project module was imported from, which proves
+  the tests ran the worktree's code and not an installed copy.
 """
 
 from __future__ import annotations
@@ -18,10 +23,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unittest
 from typing import Any
+
+import pytest
 
 _coverage: Any = None
 _collect_errors: list[str] = []
+_selected: list[str] | None = None
+_deselected: list[str] = []
+_skipped_by_marks: list[str] = []
+_raised: dict[tuple[str, str], type[BaseException]] = {}
+_rewritten: dict[str, str] = {}
+_SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipTest)
 
 
 def _start_coverage() -> None:
@@ -61,9 +75,65 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
         item.user_properties.append(("nodeid", item.nodeid))
 
 
+def pytest_deselected(items: list[Any]) -> None:
+    _deselected.extend(item.nodeid for item in items)
+
+
+def pytest_collection_finish(session: Any) -> None:
+    global _selected
+    # A pytest-xdist controller collects nothing itself: its workers say what they ran.
+    if not session.config.pluginmanager.hasplugin("dsession"):
+        _selected = [item.nodeid for item in session.items]
+    if session.config.option.collectonly:
+        _skipped_by_marks.extend(item.nodeid for item in session.items if _marked_skip(item))
+
+
+def _marked_skip(item: Any) -> bool:
+    """The test's own marks skip it (or xfail it without running), as pytest will decide."""
+    try:
+        from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks
+
+        xfail = evaluate_xfail_marks(item)
+        return evaluate_skip_marks(item) is not None or (xfail is not None and not xfail.run)
+    except Exception:  # an old pytest, or a condition that fails: then it is not known
+        return False
+
+
 def pytest_collectreport(report: Any) -> None:
     if report.failed:
         _collect_errors.append(report.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    # Outermost wrapper: see what the phase raised before any other hook, and the report
+    # after every other hook has had it.
+    if call.excinfo is not None and not isinstance(call.excinfo.value, _SKIPS):
+        _raised[(item.nodeid, call.when)] = call.excinfo.type
+    outcome = yield
+    try:
+        report = outcome.get_result()
+    except BaseException:  # the report was not made: pytest says so itself
+        return
+    _check(item, report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logreport(report: Any) -> None:
+    _check(None, report)
+
+
+def _check(item: Any, report: Any) -> None:
+    raised = _raised.get((report.nodeid, report.when))
+    if raised is None or report.nodeid in _rewritten:
+        return
+    expected_failure = hasattr(report, "wasxfail") or (
+        item is not None and item.get_closest_marker("xfail") is not None
+    )
+    if report.passed or (report.skipped and not expected_failure):
+        _rewritten[report.nodeid] = (
+            f"its {report.when} raised {raised.__name__}, its report says {report.outcome}"
+        )
 
 
 def _imported_modules() -> dict[str, str]:
@@ -85,12 +155,19 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         _coverage.stop()
         _coverage.save()
     out = os.environ.get("ERROR_FIX_PROBE_OUT")
-    if not out or hasattr(session.config, "workerinput"):
+    if not out:
         return
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None:
+        out = f"{out}.{worker.get('workerid', 'worker')}"
     with open(out, "w", encoding="utf-8") as fh:  # noqa: PTH123 - runs on old Pythons too
         json.dump(
             {
                 "collect_errors": _collect_errors,
+                "selected": _selected,
+                "deselected": _deselected,
+                "skipped_by_marks": _skipped_by_marks,
+                "rewritten": _rewritten,
                 "imported": _imported_modules(),
                 "python": sys.executable,
                 "exitstatus": int(exitstatus),

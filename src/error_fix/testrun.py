@@ -2,7 +2,9 @@
 
 The tree's import roots go first on PYTHONPATH so ``import pkg`` finds the worktree's code, not an
 editable install of the user's checkout; the probe plugin (pytest_probe.py) reports which file
-each project module really came from, and measures coverage when asked.
+each project module really came from, which tests were selected, and any report another hook
+rewrote, and measures coverage when asked. Each run is project code: it starts through the
+workspace's sandbox, allowed to write only its tree and its own output directory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from . import proc
 from .layout import import_roots, project_modules
+from .sandbox import Sandbox
 from .timings import Timings
 
 PROBE_MODULE = "error_fix_probe"
@@ -31,6 +34,7 @@ class TestStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    XFAILED = "xfailed"
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class TestRun:
     outcomes: Mapping[str, TestStatus]
     """Status per pytest node id (a collection error is a failed entry for its file)."""
     messages: Mapping[str, str]
-    """First line of the failure message per failed node id."""
+    """First line of the failure (or skip, or xfail) message per node id."""
     returncode: int
     """Exit status of the last attempt."""
     timed_out: bool
@@ -59,6 +63,14 @@ class TestRun:
     """Project module → file it was imported from."""
     attempts: int = 1
     """Runs made (a timed-out run is retried once)."""
+    selected: frozenset[str] | None = None
+    """Every test pytest selected to run (None: not known, e.g. under pytest-xdist)."""
+    deselected: frozenset[str] = frozenset()
+    """Tests collected and then deselected (``-m``, ``-k``, a plugin)."""
+    rewritten: Mapping[str, str] = field(default_factory=dict)
+    """Tests whose report says other than what they raised → how (a hook rewrote it)."""
+    skipped_by_marks: frozenset[str] = frozenset()
+    """Of a collect-only run: tests their own skip (or xfail without run) marks skip."""
 
     @property
     def failed(self) -> list[str]:
@@ -85,6 +97,7 @@ class TestRunner:
         scratch: Path,
         timeout: float,
         timings: Timings | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         command = list(test_command)
         if command and command[0] == "python":
@@ -94,6 +107,7 @@ class TestRunner:
         self.scratch = scratch
         self.timeout = timeout
         self.timings = timings or Timings()
+        self.sandbox = sandbox
         self._counter = itertools.count()
         self._lock = threading.Lock()
         self._probe_dir = self._install_probe()
@@ -124,11 +138,14 @@ class TestRunner:
         *,
         coverage: bool | Sequence[str] = False,
         label: str = "run",
+        collect_only: bool = False,
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
         ``coverage``: True measures every file under the tree's import roots; a list of
         tree-relative paths measures only those (far cheaper: untraced code runs at full speed).
+        ``collect_only``: only collect (the run's ``selected`` says what would run).
+        Raises SandboxRefused when the sandbox is required and cannot be had.
         """
         with self._lock:
             run_id = f"{label}-{next(self._counter)}"
@@ -167,21 +184,28 @@ class TestRunner:
             fallback = self._coverage_fallback()
             if fallback is not None:
                 env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
-        args = [*self.command, *(nodeids or ())]
+        args = [
+            *self.command,
+            *(("--collect-only", "-q") if collect_only else ()),
+            *(nodeids or ()),
+        ]
+        confined = self.sandbox.confine([tree, out_dir], out_dir / "tmp") if self.sandbox else None
         total = 0.0
         attempts = 0
         while True:
             attempts += 1
-            for stale in (junit, probe_out):
+            for stale in (junit, *out_dir.glob(probe_out.name + "*")):
                 stale.unlink(missing_ok=True)
-            result = proc.run(args, cwd=tree, timeout=self.timeout, env=env, limited=True)
+            result = proc.run(
+                args, cwd=tree, timeout=self.timeout, env=env, limited=True, sandbox=confined
+            )
             total += result.duration_s
             self.timings.add(f"pytest:{label}", result.duration_s)
             if not result.timed_out or attempts == 2:
                 break
         outcomes, messages = _read_junit(junit)
         probe = _read_probe(probe_out)
-        for nodeid in _strings(probe.get("collect_errors")):
+        for nodeid in probe.collect_errors:
             outcomes[nodeid] = TestStatus.FAILED
             messages.setdefault(nodeid, "collection error")
         return TestRun(
@@ -194,8 +218,12 @@ class TestRunner:
             junit_found=junit.is_file(),
             output_tail="\n".join((result.stdout + result.stderr).strip().splitlines()[-15:]),
             coverage_data=coverage_data,
-            imported=_string_map(probe.get("imported")),
+            imported=probe.imported,
             attempts=attempts,
+            selected=probe.selected,
+            deselected=probe.deselected,
+            rewritten=probe.rewritten,
+            skipped_by_marks=probe.skipped_by_marks,
         )
 
 
@@ -209,12 +237,38 @@ def _string_map(value: object) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
 
 
-def _read_probe(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+@dataclass(frozen=True)
+class _Probe:
+    """What the probe wrote, merged over the processes that ran tests (pytest-xdist workers)."""
+
+    collect_errors: list[str]
+    imported: dict[str, str]
+    selected: frozenset[str] | None
+    deselected: frozenset[str]
+    rewritten: dict[str, str]
+    skipped_by_marks: frozenset[str]
+
+
+def _read_probe(path: Path) -> _Probe:
+    parts: list[dict[str, object]] = []
+    for part in sorted(path.parent.glob(path.name + "*")):
+        try:
+            data = json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            parts.append(data)
+    reported = [_strings(p["selected"]) for p in parts if isinstance(p.get("selected"), list)]
+    return _Probe(
+        collect_errors=list(
+            dict.fromkeys(e for p in parts for e in _strings(p.get("collect_errors")))
+        ),
+        imported={k: v for p in parts for k, v in _string_map(p.get("imported")).items()},
+        selected=frozenset(n for ids in reported for n in ids) if reported else None,
+        deselected=frozenset(n for p in parts for n in _strings(p.get("deselected"))),
+        rewritten={k: v for p in parts for k, v in _string_map(p.get("rewritten")).items()},
+        skipped_by_marks=frozenset(n for p in parts for n in _strings(p.get("skipped_by_marks"))),
+    )
 
 
 def _read_junit(path: Path) -> tuple[dict[str, TestStatus], dict[str, str]]:
@@ -235,12 +289,16 @@ def _read_junit(path: Path) -> tuple[dict[str, TestStatus], dict[str, str]]:
         failure = case.find("failure")
         if failure is None:
             failure = case.find("error")
+        skipped = case.find("skipped")
         if failure is not None:
             status = TestStatus.FAILED
             text = failure.get("message") or (failure.text or "").strip() or "failed"
             messages.setdefault(nodeid, text.splitlines()[0][:300] if text else "failed")
-        elif case.find("skipped") is not None:
-            status = TestStatus.SKIPPED
+        elif skipped is not None:
+            xfail = skipped.get("type") == "pytest.xfail"
+            status = TestStatus.XFAILED if xfail else TestStatus.SKIPPED
+            reason = (skipped.get("message") or "").splitlines()[:1]
+            messages.setdefault(nodeid, f"{status}: {reason[0][:300]}" if reason else str(status))
         else:
             status = TestStatus.PASSED
         # A test with a failing teardown appears twice; any failure wins.

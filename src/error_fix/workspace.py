@@ -4,6 +4,9 @@
 ``patched``  base + the whole patch
 ``tests``    base + only the test part of the patch (SWE-bench's "before" tree), when the patch
              has both a source and a test part
+``regression`` the patch's source changes with the base's tests and test harness (see harness.py):
+             where regressions are judged; the patched tree when the patch changes neither tests
+             nor harness, the base tree when it changes nothing else
 
 The worktrees live in a temporary directory and are removed (with ``git worktree prune``) on exit,
 whatever ended the run. Git hooks are disabled for every git call (see proc.git).
@@ -17,7 +20,9 @@ from pathlib import Path
 from types import TracebackType
 
 from . import proc
+from .harness import HarnessChange, harness_changes
 from .patch import Patch, PatchRejected
+from .sandbox import Sandbox
 
 
 class WorkspaceError(Exception):
@@ -55,6 +60,7 @@ class Workspace:
         setup_command: tuple[str, ...] = (),
         setup_timeout: float = 600.0,
         env: dict[str, str] | None = None,
+        sandbox: str = "auto",
     ) -> None:
         self.repo = repo
         self.base_sha = base_sha
@@ -68,6 +74,9 @@ class Workspace:
         self.base: Path = Path()
         self.patched: Path = Path()
         self.tests: Path | None = None
+        self.regression: Path = Path()
+        self.harness: tuple[HarnessChange, ...] = ()
+        self.sandbox = Sandbox(sandbox)
 
     @property
     def scratch(self) -> Path:
@@ -85,6 +94,8 @@ class Workspace:
             if self.patch.test_diff and self.patch.source_diff:
                 self.tests = self._add_tree("tests")
                 self._apply(self.tests, self.patch.test_diff, what="test part of the patch")
+            self.harness = tuple(harness_changes(self.patch, self.base, self.patched))
+            self.regression = self._add_regression_tree()
             for tree in self._trees:
                 self._setup(tree)
         except BaseException:
@@ -127,10 +138,35 @@ class Workspace:
             first = next(iter(result.tail(3).splitlines()), "git apply failed")
             raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
 
+    def _add_regression_tree(self) -> Path:
+        """The patch's source part on the base, with the base's version of every harness file."""
+        harness = {change.path for change in self.harness}
+        source = [f for f in self.patch.files if not f.is_test and f.path not in harness]
+        if not self.patch.test_diff and not harness:
+            return self.patched
+        if not source:
+            return self.base
+        tree = self._add_tree("regression")
+        self._apply(tree, self.patch.source_diff, what="source part of the patch")
+        for path in sorted(harness):
+            if proc.git(tree, "cat-file", "-e", f"{self.base_sha}:{path}", check=False).ok:
+                proc.git(tree, "checkout", self.base_sha, "--", path)
+            else:
+                proc.git(tree, "rm", "--quiet", "--force", "--ignore-unmatch", "--", path)
+        return tree
+
     def _setup(self, tree: Path) -> None:
-        if not self._setup_command:
-            return
-        result = proc.run(self._setup_command, cwd=tree, timeout=self._setup_timeout, env=self._env)
+        if not self._setup_command or self.sandbox.status.refused:
+            return  # required but impossible: no project code runs (the tests scorer says so)
+        assert self._root is not None
+        confined = self.sandbox.confine([tree], self._root / "tmp" / tree.name)
+        result = proc.run(
+            self._setup_command,
+            cwd=tree,
+            timeout=self._setup_timeout,
+            env=self._env,
+            sandbox=confined,
+        )
         if not result.ok:
             raise WorkspaceError(
                 f"setup command failed in the {tree.name} tree "
@@ -146,6 +182,7 @@ class Workspace:
         for tree in self._trees:
             proc.git(self.repo, "worktree", "remove", "--force", "--force", str(tree), check=False)
         self._trees.clear()
+        self.sandbox.close()
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None

@@ -49,7 +49,7 @@ def test_a_correct_fix_with_a_regression_test_is_proven(calc: SampleRepo, tmp_pa
     assert result["score"] == 1.0
     # The tests ran the worktree's code, and the report says where it came from.
     imported = result["details"]["imported"]["calc"]
-    assert "/patched/src/calc/" in imported and not imported.startswith(str(calc.path))
+    assert "/regression/src/calc/" in imported and not imported.startswith(str(calc.path))
 
 
 def test_a_patch_that_breaks_another_test_fires_the_regression_gate(
@@ -108,6 +108,7 @@ def test_a_flaky_test_is_reported_flaky_not_a_regression(tmp_path: Path) -> None
     result = score_tests(
         repo,
         repo.patch_file({"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}, tmp_path / "artifact"),
+        sandbox="off",  # the counter lives outside the workspace, where a sandboxed run cannot write
     )
     assert result["details"]["flaky"] == ["tests/test_flaky.py::test_sometimes"]
     assert result["details"]["pass_to_fail"] == []
@@ -128,6 +129,7 @@ def test_a_hanging_suite_is_killed_with_its_children_and_unknown(tmp_path: Path)
         repo,
         repo.patch_file({"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}, tmp_path / "artifact"),
         test_timeout=3.0,
+        sandbox="off",  # the pid file lives outside the workspace
     )
     assert time.monotonic() - start < 30
     assert result["status"] == "unknown"
@@ -250,7 +252,9 @@ def test_tool_subprocesses_see_no_credentials(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HARMLESS_SETTING", "kept")
     repo = SampleRepo(tmp_path / "calc", project)
-    score_tests(repo, repo.patch_file(DIVIDE_FIX, tmp_path / "a"), scrub_env=("DEPLOY_*",))
+    score_tests(
+        repo, repo.patch_file(DIVIDE_FIX, tmp_path / "a"), scrub_env=("DEPLOY_*",), sandbox="off"
+    )
     seen = set(dump.read_text().split())
     assert "HARMLESS_SETTING" in seen and "PATH" in seen
     assert not seen & set(secrets), seen & set(secrets)
@@ -293,7 +297,7 @@ def test_an_editable_install_of_the_checkout_does_not_hide_the_patch(
     assert plain.stdout.startswith(str(calc.path))  # the install points at the checkout
     result = score_tests(calc, calc.patch_file(DIVIDE_FIX, tmp_path / "a"), python=str(python))
     assert result["details"]["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]
-    assert "/patched/src/calc/" in result["details"]["imported"]["calc"]
+    assert "/regression/src/calc/" in result["details"]["imported"]["calc"]
     assert sys.executable != str(python)
 
 

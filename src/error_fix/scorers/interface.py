@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import Settings
+from ..harness import HarnessChange
 from ..patch import Patch
+from ..sandbox import Sandbox
 from ..timings import Timings
 
 
@@ -156,6 +158,13 @@ class ScoringContext:
     """Set by the tests scorer to its patched-tree TestRun (coverage rides on that run)."""
     progress: Progress = field(default=lambda name, message: None)
     """Progress callback."""
+    regression: Path | None = None
+    """The patch's source changes with the base's tests and harness, where regressions are
+    judged (None: the patched tree)."""
+    harness: tuple[HarnessChange, ...] = ()
+    """Harness files the patch changes (conftest, pytest configuration, start-up hooks)."""
+    sandbox: Sandbox | None = None
+    """How project code is confined (None: it runs unconfined)."""
 
 
 class Scorer(ABC):

@@ -1,17 +1,24 @@
 """Tests scorer, SWE-bench style: what the patch fixes, what it breaks, and whether it proves it.
 
-"Before" is the base tree with only the test part of the patch applied, "after" the patched tree.
-The whole suite runs once, after, carrying coverage. Before, only what classification needs runs:
-the tests the patch adds or changes (they must fail there: proof of fix), the error's failing
-test, and tests that fail after (regression or pre-existing?). Tests whose status changed run
-``reruns`` more times on both sides; any inconsistency marks them flaky.
+Regressions are judged by the base's own tests and harness. The whole suite runs once, carrying
+coverage, on the *regression* tree: the patch's source changes with the base's test files,
+conftest files and pytest configuration (see harness.py). The tests the patch adds or changes run
+apart, as proof of fix only: on the patched tree (the whole patch; coverage too) and on the
+*before* tree (base + only the test part), where they must fail. Beside the suite, on the base,
+runs only what classification needs: its collection (which tests the suite should hold), then the
+tests that fail, are skipped, xfailed, deselected or missing in the regression run. Tests whose
+status changed run ``reruns`` more times on both sides; any inconsistency marks them flaky.
 
 Score (documented in the README):
 - 1.0 fix proven (a test the patch touches, or error.json's failing_test, goes FAIL_TO_PASS);
   0.75 when nothing proves it;
-- regression (PASS_TO_FAIL): 0.5 x share of tests passing after, plus the ``regression`` gate;
-- the patch's own tests failing after, or failing_test still failing: at most 0.5, plus a gate;
+- regression (PASS_TO_FAIL: passes on the base, and fails, is skipped, xfailed, deselected or
+  gone in the regression run): 0.5 x share of tests passing there, plus the ``regression`` gate,
+  or ``changes_tested_behaviour`` for the tests the patch edits;
+- the patch's own tests failing patched, or failing_test still failing: at most 0.5, plus a gate;
 - minus 0.1 per flaky test.
+A harness change fires ``test_harness_changed``. A report another hook rewrote, or a sandbox that
+is required and impossible, makes the scorer unknown.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..harness import HarnessChange, edited_tests, test_name
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
@@ -33,7 +41,8 @@ PASS_TO_FAIL = "PASS_TO_FAIL"  # noqa: S105
 FAIL_TO_FAIL = "FAIL_TO_FAIL"
 PASS_TO_PASS = "PASS_TO_PASS"  # noqa: S105
 MAX_SELECTED = 300
-"""More failing tests than this and the before side runs the whole suite instead of a list."""
+"""More tests to check than this and the base runs the whole suite instead of a list."""
+_NOT_RUN = (TestStatus.SKIPPED, TestStatus.XFAILED, None)
 
 Observations = dict[str, list[TestStatus | None]]
 
@@ -71,6 +80,20 @@ def _selectable_test_files(paths: Iterable[str], tree: Path) -> list[str]:
     ]
 
 
+@dataclass
+class Side:
+    """One comparison: what each run of a test saw on a tree before and a tree after."""
+
+    before_tree: Path
+    """Where "before" runs (the base, or base + test part)."""
+    after_tree: Path
+    """Where "after" runs (the regression tree, or the patched tree)."""
+    before: Observations
+    """Statuses per run before (None: the test was not there)."""
+    after: Observations
+    """Statuses per run after."""
+
+
 @dataclass(frozen=True)
 class Touched:
     """What the early runs of the patch's own tests saw."""
@@ -85,23 +108,35 @@ class Touched:
     """The ids re-run (test ids, or a file id when the file failed to collect)."""
 
 
+@dataclass(frozen=True)
+class BesideTheSuite:
+    """What runs on the other core while the suite runs."""
+
+    proof: TestRun | None
+    """The touched tests on the patched tree (None: the suite's own run covers them)."""
+    touched: Touched | None
+    """The touched tests on the before tree (and re-runs of the ones failing there)."""
+    base_collection: TestRun | None
+    """The base's collection (None: the regression tree is the base)."""
+
+
 def _covers(ids: Iterable[str], nodeid: str) -> bool:
     """``nodeid`` is one of ``ids`` or lies in a file that is."""
     chosen = set(ids)
     return nodeid in chosen or _file_of(nodeid) in chosen
 
 
-def _run_selected(runner: TestRunner, tree: Path, ids: list[str], label: str) -> TestRun:
+def _run_selected(runner: TestRunner, tree: Path, ids: list[str], label: str, **kw: Any) -> TestRun:
     """Run ``ids`` in ``tree``. Ids whose file is not in the tree are left out (they did not
     exist there); if pytest still refuses an id it cannot find (exit 4, nothing run), whole
     files are run instead, so one unknown id never hides the others' results."""
     present = [n for n in ids if (tree / _file_of(n)).is_file()]
     if not present:
         return TestRun(tree, {}, {}, 0, False, 0.0, junit_found=False)
-    run = runner.run(tree, present, label=label)
+    run = runner.run(tree, present, label=label, **kw)
     if run.returncode == 4 and not run.outcomes:
         files = sorted({_file_of(n) for n in present})
-        run = runner.run(tree, files, label=f"{label}-files")
+        run = runner.run(tree, files, label=f"{label}-files", **kw)
     return run
 
 
@@ -117,32 +152,44 @@ class TestsScorer(Scorer):
 
     def _score(self, ctx: ScoringContext) -> ScorerResult:
         settings = ctx.settings
+        harness_gates = _harness_gates(ctx.harness)
+        sandbox = ctx.sandbox.status.to_dict() if ctx.sandbox else {"on": False}
         python = resolve_python(settings.python, ctx.env)
         if python is None:
             return ScorerResult.unknown(
                 self.name, f"python interpreter not found: {settings.python}"
             )
+        if ctx.sandbox is not None and ctx.sandbox.status.refused:
+            return ScorerResult.unknown(
+                self.name,
+                f"sandbox = required, but {ctx.sandbox.status.reason}: no project code ran",
+                gates=harness_gates,
+                details={"sandbox": sandbox},
+            )
         runner = TestRunner(
-            settings.test_command, python, ctx.env, ctx.scratch, settings.test_timeout, ctx.timings
+            settings.test_command,
+            python,
+            ctx.env,
+            ctx.scratch,
+            settings.test_timeout,
+            ctx.timings,
+            sandbox=ctx.sandbox,
         )
+        regression_tree = ctx.regression or ctx.patched
         before_tree = ctx.tests_tree or (ctx.base if ctx.patch.source_diff else ctx.patched)
         same_tree = before_tree == ctx.patched
-        targets = _selectable_test_files(ctx.patch.test_files, before_tree)
+        separate_proof = regression_tree != ctx.patched
+        judge_base = regression_tree != ctx.base
+        targets = _selectable_test_files(ctx.patch.test_files, ctx.patched)
         failing_test = ctx.patch.error.failing_test if ctx.patch.error else None
         if failing_test and failing_test not in targets:
             targets.append(failing_test)
-        before: Observations = {}
-        after: Observations = {}
-
-        def observe(into: Observations, run: TestRun, ids: Iterable[str]) -> None:
-            for nodeid in ids:
-                into.setdefault(nodeid, []).append(_status(run, nodeid))
+        coverage = coverage_request(ctx)
 
         def touched_on_both_trees() -> Touched:
             """The touched tests once on the before tree; the ones failing there (the would-be
-            proof of fix) straight away ``reruns`` more times on both trees. All of it runs
-            beside the full patched run, on the core that run leaves free; re-running only the
-            failing tests, not whole files, keeps that small."""
+            proof of fix) straight away ``reruns`` more times on both trees. Re-running only
+            the failing tests, not whole files, keeps that small."""
             first = _run_selected(runner, before_tree, targets, "before")
             suspects = sorted(
                 n
@@ -160,80 +207,161 @@ class TestsScorer(Scorer):
             ]
             return Touched(first, before_runs, after_runs, suspects)
 
-        ctx.progress(self.name, "running the suite on the patched tree")
+        def beside_the_suite() -> BesideTheSuite:
+            proof = (
+                _run_selected(runner, ctx.patched, targets, "proof", coverage=coverage)
+                if separate_proof and targets
+                else None
+            )
+            touched = touched_on_both_trees() if targets and not same_tree else None
+            collection = (
+                runner.run(ctx.base, None, label="base-collect", collect_only=True)
+                if judge_base
+                else None
+            )
+            return BesideTheSuite(proof, touched, collection)
+
+        ctx.progress(self.name, "running the base's suite against the patched source")
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
             full_future = pool.submit(
-                runner.run, ctx.patched, None, coverage=coverage_request(ctx), label="after"
+                runner.run, regression_tree, None, coverage=coverage, label="after"
             )
-            touched_future = (
-                pool.submit(touched_on_both_trees) if targets and not same_tree else None
-            )
+            beside_future = pool.submit(beside_the_suite)
             full = full_future.result()
-            ctx.patched_test_run.set_result(full)
-            early = touched_future.result() if touched_future is not None else None
+            beside = beside_future.result()
+        proof = beside.proof
+        ctx.patched_test_run.set_result(_coverage_on_patched(ctx, full, proof))
 
-        unknown = self._unknown_reason(full, ctx.patched)
+        unknown = _unknown_reason(full, regression_tree, whole_suite=True) or (
+            _unknown_reason(proof, ctx.patched, whole_suite=False) if proof else None
+        )
+        early = beside.touched
+        runs = [full, proof, beside.base_collection, *(_touched_runs(early))]
+        unknown = unknown or _rewritten_reason(runs)
         if unknown:
-            return ScorerResult.unknown(self.name, unknown, details={"output": full.output_tail})
+            return ScorerResult.unknown(
+                self.name,
+                unknown,
+                gates=harness_gates,
+                details={"output": full.output_tail, "sandbox": sandbox},
+            )
+        ctx.progress(self.name, "classifying")
 
-        after_ids = [n for n, s in full.outcomes.items() if s is not TestStatus.SKIPPED]
-        observe(after, full, after_ids)
-        touched = {n for n in after_ids if _covers(targets, n)}
-        if failing_test and failing_test not in after:
-            after[failing_test] = [_status(full, failing_test)]
+        # The regression side: the base's tests, on the base and against the patched source.
+        regression = Side(ctx.base, regression_tree, {}, {})
+        causes: dict[str, str] = {}
+        for nodeid, status in full.outcomes.items():
+            regression.after[nodeid] = [status]
+        collection = beside.base_collection
+        base_selected = collection.selected if collection is not None else None
+        for nodeid in sorted((base_selected or frozenset()) - set(full.outcomes)):
+            if _status(full, nodeid) is TestStatus.FAILED:
+                continue  # its file failed to collect: the file's id stands for it
+            regression.after[nodeid] = [None]
+            causes[nodeid] = _why_gone(full, nodeid)
+        for nodeid, status in full.outcomes.items():
+            if status in _NOT_RUN:
+                causes[nodeid] = full.messages.get(nodeid, str(status))
+        if judge_base:
+            marked = collection.skipped_by_marks if collection is not None else frozenset()
+            unseen = []
+            for nodeid, seen in regression.after.items():
+                if seen[0] in _NOT_RUN and nodeid in marked:
+                    regression.before[nodeid] = [TestStatus.SKIPPED]  # its marks skip it there
+                elif seen[0] is not TestStatus.PASSED:
+                    unseen.append(nodeid)
+            if unseen:
+                ctx.progress(self.name, f"checking {len(unseen)} test(s) on the base")
+                if len(unseen) > MAX_SELECTED:
+                    run = runner.run(ctx.base, None, label="base-check")
+                else:
+                    run = _run_selected(runner, ctx.base, unseen, "base-check")
+                rewritten = _rewritten_reason([run])
+                if rewritten:
+                    return ScorerResult.unknown(
+                        self.name, rewritten, gates=harness_gates, details={"sandbox": sandbox}
+                    )
+                for nodeid in unseen:
+                    regression.before[nodeid] = [_status(run, nodeid)]
+        else:
+            for nodeid, seen in regression.after.items():
+                regression.before[nodeid] = list(seen)
+
+        # The proof side: the tests the patch adds or changes, before and patched.
+        after_touched = proof or full
+        proof_side = Side(before_tree, ctx.patched, {}, {})
+        touched = {n for n in after_touched.outcomes if _covers(targets, n)}
+        for nodeid in touched:
+            proof_side.after[nodeid] = [_status(after_touched, nodeid)]
+        if failing_test and failing_test not in proof_side.after:
+            proof_side.after[failing_test] = [_status(after_touched, failing_test)]
             touched.add(failing_test)
         if early is not None:
-            observe(before, early.first, touched)
             rerun = [n for n in touched if _covers(early.suspects, n)]
+            for nodeid in touched:
+                proof_side.before[nodeid] = [_status(early.first, nodeid)]
             for run in early.before_reruns:
-                observe(before, run, rerun)
+                _observe(proof_side.before, run, rerun)
             for run in early.after_reruns:
-                observe(after, run, rerun)
+                _observe(proof_side.after, run, rerun)
         if same_tree:
             for nodeid in touched:
-                before[nodeid] = list(after[nodeid])
+                proof_side.before[nodeid] = list(proof_side.after[nodeid])
 
-        # Tests failing after that we have not seen before: pre-existing, or a regression?
-        unseen = [n for n in full.failed if n not in before]
-        if unseen:
-            ctx.progress(self.name, f"checking {len(unseen)} failing test(s) on the base")
-            if len(unseen) > MAX_SELECTED:
-                run = runner.run(before_tree, None, label="before-failing")
-            else:
-                run = _run_selected(runner, before_tree, unseen, "before-failing")
-            observe(before, run, unseen)
-
-        # Tests passing after that were never run before are assumed to have passed there too.
-        classes = {
-            n: _classify(before[n][0], after[n][0])
-            if n in before
-            else (PASS_TO_PASS if after[n][0] is not TestStatus.FAILED else FAIL_TO_FAIL)
-            for n in after
+        # The patch's own tests: new ones, and base tests it edits (unchanged base tests in a
+        # file it touches are judged on the regression side).
+        edited = edited_tests(ctx.patch, ctx.base, ctx.patched)
+        own = {n for n in proof_side.after if n not in regression.after or test_name(n) in edited}
+        classes = {n: _classify_regression(regression, n) for n in regression.after}
+        proof_classes = {n: _classify_proof(proof_side, n) for n in proof_side.after}
+        changed = {
+            "regression": [n for n, c in classes.items() if c in (FAIL_TO_PASS, PASS_TO_FAIL)],
+            "proof": [n for n, c in proof_classes.items() if c == FAIL_TO_PASS],
         }
-        changed = [n for n, c in classes.items() if c in (FAIL_TO_PASS, PASS_TO_FAIL)]
-        self._top_up(ctx, runner, before_tree, ctx.patched, changed, before, after)
+        self._top_up(
+            ctx, runner, [(regression, changed["regression"]), (proof_side, changed["proof"])]
+        )
         flaky = sorted(
-            n for n in changed if _inconsistent(before.get(n, [])) or _inconsistent(after[n])
+            {
+                n
+                for side, ids in (
+                    (regression, changed["regression"]),
+                    (proof_side, changed["proof"]),
+                )
+                for n in ids
+                if _inconsistent(side.before.get(n, [])) or _inconsistent(side.after.get(n, []))
+            }
         )
         for nodeid in flaky:
-            classes[nodeid] = "FLAKY"
-        return self._result(ctx, full, classes, touched, flaky, failing_test)
+            for table in (classes, proof_classes):
+                if nodeid in table:
+                    table[nodeid] = "FLAKY"
+        return self._result(
+            ctx,
+            full,
+            after_touched,
+            classes,
+            proof_classes,
+            causes,
+            flaky,
+            failing_test,
+            harness_gates,
+            edited,
+            own,
+            {"sandbox": sandbox, "base_collected": base_selected is not None},
+        )
 
     def _top_up(
         self,
         ctx: ScoringContext,
         runner: TestRunner,
-        before_tree: Path,
-        after_tree: Path,
-        changed: list[str],
-        before: Observations,
-        after: Observations,
+        sides: list[tuple[Side, list[str]]],
     ) -> None:
-        """Re-run status-changed tests until each side has 1 + reruns observations; the two
-        sides run at the same time (each side's runs are one after the other)."""
+        """Re-run status-changed tests until each side has 1 + reruns observations on both of
+        its trees; the trees take turns on two workers (each tree's runs one after another)."""
         wanted = 1 + ctx.settings.reruns
 
-        def top_up(tree: Path, observations: Observations, label: str) -> None:
+        def top_up(tree: Path, observations: Observations, changed: list[str], label: str) -> None:
             lacking = [n for n in changed if len(observations.get(n, [])) < wanted]
             if not lacking:
                 return
@@ -245,90 +373,95 @@ class TestsScorer(Scorer):
                     if len(observations.setdefault(nodeid, [])) < wanted:
                         observations[nodeid].append(_status(run, nodeid))
 
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rerun") as pool:
-            sides = [
-                pool.submit(top_up, before_tree, before, "before"),
-                pool.submit(top_up, after_tree, after, "after"),
-            ]
-            for side in sides:
-                side.result()
-
-    @staticmethod
-    def _unknown_reason(full: TestRun, tree: Path) -> str | None:
-        if full.timed_out:
-            each = full.duration_s / full.attempts
-            return f"the test suite timed out (killed after {each:.0f}s, twice)"
-        if not full.junit_found:
-            last = full.output_tail.splitlines()[-1] if full.output_tail else ""
-            return (
-                f"the test command wrote no JUnit XML (exit {full.returncode}); "
-                f"it must run pytest: {last}"
-            ).strip()
-        if full.returncode == 5 or not full.outcomes:
-            return "no tests were collected: the suite checks nothing"
-        if full.returncode != 0 and not full.failed:
-            return f"the test command exited {full.returncode} with no failing test recorded"
-        root = os.path.realpath(tree)
-        strays = {m: f for m, f in full.imported.items() if not f.startswith(root + os.sep)}
-        if strays:
-            module, location = sorted(strays.items())[0]
-            return (
-                f"the tests imported {module} from {location}, not from the patched tree; "
-                "an installed copy shadows the worktree"
+        jobs = [
+            (tree, observations, changed, label)
+            for side, changed in sides
+            if changed
+            for tree, observations, label in (
+                (side.before_tree, side.before, side.before_tree.name),
+                (side.after_tree, side.after, side.after_tree.name),
             )
-        return None
+        ]
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rerun") as pool:
+            for job in [pool.submit(top_up, *job) for job in jobs]:
+                job.result()
 
     def _result(
         self,
         ctx: ScoringContext,
         full: TestRun,
+        after_touched: TestRun,
         classes: dict[str, str],
-        touched: set[str],
+        proof_classes: dict[str, str],
+        causes: dict[str, str],
         flaky: list[str],
         failing_test: str | None,
+        gates: tuple[Gate, ...],
+        edited: frozenset[tuple[str, str]],
+        own: set[str],
+        extra: dict[str, Any],
     ) -> ScorerResult:
         by_class: dict[str, list[str]] = {}
         for nodeid, kind in sorted(classes.items()):
             by_class.setdefault(kind, []).append(nodeid)
-        f2p = by_class.get(FAIL_TO_PASS, [])
+        proven = sorted(n for n, c in proof_classes.items() if c == FAIL_TO_PASS)
+        own_failing = sorted(
+            n for n, c in proof_classes.items() if c in (FAIL_TO_FAIL, PASS_TO_FAIL) and n in own
+        )
+        f2p = sorted({*by_class.get(FAIL_TO_PASS, []), *proven})
         p2f = by_class.get(PASS_TO_FAIL, [])
-        f2f = by_class.get(FAIL_TO_FAIL, [])
+        f2f = sorted({*by_class.get(FAIL_TO_FAIL, []), *own_failing})
         passed_after = sum(1 for s in full.outcomes.values() if s is TestStatus.PASSED)
-        own_failing = sorted(n for n in touched if classes.get(n) == FAIL_TO_FAIL)
-        proven = [n for n in f2p if n in touched]
-        gates: list[Gate] = []
+        changed_contract = [n for n in p2f if test_name(n) in edited]
+        broken = [n for n in p2f if n not in changed_contract]
         findings = [
-            Finding(_file_of(n), None, PASS_TO_FAIL, _failure(n, full), "error") for n in p2f
+            Finding(_file_of(n), None, PASS_TO_FAIL, _failure(n, full, causes), "error")
+            for n in p2f
         ]
+        all_gates = list(gates)
         if proven:
             score, proof = 1.0, f"{len(proven)} test(s) fail on the base and pass patched"
-        elif not touched:
+        elif not proof_classes:
             score, proof = 0.75, "no proof of fix: the patch adds or changes no tests"
         else:
             score, proof = 0.75, "no proof of fix: the patch's tests pass on the base too"
         if p2f:
             score = 0.5 * passed_after / (passed_after + len(p2f))
-            gates.append(
+        if broken:
+            all_gates.append(
                 Gate(
                     "regression",
-                    f"{len(p2f)} test(s) pass on the base and fail patched: " + ", ".join(p2f[:3]),
+                    f"{len(broken)} test(s) of the base pass there and fail against the patched "
+                    "source: " + ", ".join(f"{n} ({_cause(n, causes)})" for n in broken[:3]),
+                )
+            )
+        if changed_contract:
+            all_gates.append(
+                Gate(
+                    "changes_tested_behaviour",
+                    f"the patch edits {len(changed_contract)} test(s) that pass on the base and "
+                    "fail against its source, changing what they test (a human must agree): "
+                    + ", ".join(changed_contract[:3]),
                 )
             )
         if own_failing:
             score = min(score, 0.5)
             findings += [
-                Finding(_file_of(n), None, "FAILING_TEST", _failure(n, full), "error")
+                Finding(_file_of(n), None, "FAILING_TEST", _failure(n, after_touched, {}), "error")
                 for n in own_failing
             ]
-            gates.append(
+            all_gates.append(
                 Gate(
                     "own_tests_fail",
                     "tests the patch adds or changes fail patched: " + ", ".join(own_failing[:3]),
                 )
             )
-        if failing_test and classes.get(failing_test) not in (FAIL_TO_PASS, PASS_TO_PASS, "FLAKY"):
+        fixed = {**classes, **proof_classes}.get(failing_test or "")
+        if failing_test and fixed not in (FAIL_TO_PASS, PASS_TO_PASS, "FLAKY"):
             score = min(score, 0.5)
-            gates.append(
+            all_gates.append(
                 Gate(
                     "failing_test_not_fixed",
                     f"the error's failing test {failing_test} still fails patched",
@@ -338,27 +471,142 @@ class TestsScorer(Scorer):
         details: dict[str, Any] = {
             "fail_to_pass": f2p,
             "pass_to_fail": p2f,
+            "pass_to_fail_causes": {n: _cause(n, causes) for n in p2f},
             "fail_to_fail": f2f,
             "flaky": flaky,
-            "pass_to_pass_count": len(classes) - len(f2p) - len(p2f) - len(f2f) - len(flaky),
+            "pass_to_pass_count": sum(1 for c in classes.values() if c == PASS_TO_PASS),
             "proof": proof,
             "proven": bool(proven),
+            "regression_tree": _describe(full.tree, ctx),
             "before_tree": "base + test part" if ctx.tests_tree else "base",
+            "harness_changed": [c.to_dict() for c in ctx.harness],
+            "edited_tests": changed_contract,
             "imported": dict(full.imported),
             "suite_duration_s": round(full.duration_s, 3),
             "coverage_measured": _measured(coverage_request(ctx)),
+            **extra,
         }
-        summary = f"{passed_after} passed patched; {len(f2p)} fixed, {len(p2f)} broken; {proof}"
+        summary = f"{passed_after} passed; {len(f2p)} fixed, {len(p2f)} broken; {proof}"
         return ScorerResult(
             self.name,
             ScorerStatus.OK,
             round(score, 4),
             findings=tuple(findings),
-            preexisting=len(f2f),
+            preexisting=len(by_class.get(FAIL_TO_FAIL, [])),
             reason=summary,
-            gates=tuple(gates),
+            gates=tuple(all_gates),
             details=details,
         )
+
+
+def _observe(into: Observations, run: TestRun, ids: Iterable[str]) -> None:
+    for nodeid in ids:
+        into.setdefault(nodeid, []).append(_status(run, nodeid))
+
+
+def _touched_runs(early: Touched | None) -> list[TestRun]:
+    return [] if early is None else [early.first, *early.before_reruns, *early.after_reruns]
+
+
+def _harness_gates(harness: tuple[HarnessChange, ...]) -> tuple[Gate, ...]:
+    if not harness:
+        return ()
+    return (
+        Gate(
+            "test_harness_changed",
+            "the patch changes how the tests run: "
+            + ", ".join(c.describe() for c in harness[:5])
+            + "; regressions were judged with the base's harness",
+        ),
+    )
+
+
+def _unknown_reason(run: TestRun, tree: Path, *, whole_suite: bool) -> str | None:
+    what = "the test suite" if whole_suite else "the patch's own tests"
+    if run.timed_out:
+        each = run.duration_s / run.attempts
+        return f"{what} timed out (killed after {each:.0f}s, twice)"
+    if not run.junit_found:
+        last = run.output_tail.splitlines()[-1] if run.output_tail else ""
+        return (
+            f"the test command wrote no JUnit XML (exit {run.returncode}); "
+            f"it must run pytest: {last}"
+        ).strip()
+    if whole_suite and (run.returncode == 5 or not run.outcomes):
+        return "no tests were collected: the suite checks nothing"
+    if run.returncode not in (0, 5) and not run.failed:
+        return f"the test command exited {run.returncode} with no failing test recorded"
+    root = os.path.realpath(tree)
+    strays = {m: f for m, f in run.imported.items() if not f.startswith(root + os.sep)}
+    if strays:
+        module, location = sorted(strays.items())[0]
+        return (
+            f"the tests imported {module} from {location}, not from the {tree.name} tree; "
+            "an installed copy shadows the worktree"
+        )
+    return None
+
+
+def _rewritten_reason(runs: Iterable[TestRun | None]) -> str | None:
+    for run in runs:
+        if run is not None and run.rewritten:
+            nodeid, how = sorted(run.rewritten.items())[0]
+            more = len(run.rewritten) - 1
+            also = f" (and {more} more)" if more else ""
+            return (
+                f"a hook rewrote the report of {nodeid}{also}: {how}; "
+                f"the {run.tree.name} tree's test results cannot be trusted"
+            )
+    return None
+
+
+def _coverage_on_patched(ctx: ScoringContext, full: TestRun, proof: TestRun | None) -> TestRun:
+    """The run the coverage scorer reads: the suite's run, joined by the proof run, with every
+    measured file moved onto the patched tree (the patch's source files are the same in the
+    regression tree and the patched one)."""
+    runs = [run for run in (full, proof) if run is not None and run.coverage_data is not None]
+    last = proof or full
+    if not runs or (proof is None and full.tree == ctx.patched):
+        return last
+    from coverage import CoverageData
+
+    merged = ctx.scratch / "coverage-patched" / ".coverage"
+    merged.parent.mkdir(exist_ok=True)
+    target = os.path.realpath(ctx.patched)
+    parts = [
+        (os.path.realpath(run.tree), part)
+        for run in runs
+        if run.coverage_data is not None
+        for part in sorted(run.coverage_data.parent.glob(run.coverage_data.name + ".*"))
+    ]
+    for index, (root, part) in enumerate(parts):
+        data = CoverageData(basename=str(part))
+        data.read()
+        lines: dict[str, list[int]] = {}
+        for measured in data.measured_files():
+            real = os.path.realpath(measured)
+            path = target + real[len(root) :] if real.startswith(root + os.sep) else measured
+            lines[path] = sorted(data.lines(measured) or ())
+        moved = CoverageData(basename=f"{merged}.{index}")
+        moved.add_lines(lines)
+        moved.write()
+    return replace(last, tree=ctx.patched, coverage_data=merged)
+
+
+def _why_gone(run: TestRun, nodeid: str) -> str:
+    if nodeid in run.deselected:
+        return "deselected in the regression run"
+    if run.selected is not None and nodeid in run.selected:
+        return "selected but not run in the regression run"
+    return "not collected in the regression run"
+
+
+def _describe(tree: Path, ctx: ScoringContext) -> str:
+    if tree == ctx.patched:
+        return "patched (the patch changes no tests and no harness)"
+    if tree == ctx.base:
+        return "base (the patch changes only tests or harness)"
+    return "patched source + base tests and harness"
 
 
 def _measured(request: bool | list[str]) -> str | list[str]:
@@ -367,17 +615,40 @@ def _measured(request: bool | list[str]) -> str | list[str]:
     return list(request) if request else "nothing"
 
 
-def _failure(nodeid: str, run: TestRun) -> str:
+def _cause(nodeid: str, causes: dict[str, str]) -> str:
+    """Why a test that passes on the base counts as broken: it fails, or did not run (how)."""
+    return causes.get(nodeid, "fails")
+
+
+def _failure(nodeid: str, run: TestRun, causes: dict[str, str]) -> str:
     """The test's id and its first failure line: several failures in one file stay distinct."""
+    if nodeid in causes:
+        return f"{nodeid}: passes on the base; {causes[nodeid]}"
     return f"{nodeid}: {run.messages.get(nodeid, 'fails after the patch')}"
 
 
-def _classify(before: TestStatus | None, after: TestStatus | None) -> str:
-    passed_before = before is TestStatus.PASSED or before is TestStatus.SKIPPED
-    passed_after = after is TestStatus.PASSED or after is TestStatus.SKIPPED
-    if passed_after:
+def _classify_regression(side: Side, nodeid: str) -> str:
+    """A base test: as it ran on the base (PASSED when it was not re-checked: it passed in the
+    regression run) against the regression run. Not running there is failing."""
+    after = side.after[nodeid][0]
+    before = side.before.get(nodeid, [TestStatus.PASSED])[0]
+    passed_before = before in (TestStatus.PASSED, TestStatus.SKIPPED)
+    if after is TestStatus.PASSED:
         return PASS_TO_PASS if passed_before else FAIL_TO_PASS
+    if after in _NOT_RUN:
+        return PASS_TO_FAIL if before is TestStatus.PASSED else "NOT_RUN"
     return PASS_TO_FAIL if passed_before else FAIL_TO_FAIL
+
+
+def _classify_proof(side: Side, nodeid: str) -> str:
+    after = side.after[nodeid][0]
+    before = side.before.get(nodeid, [TestStatus.PASSED])[0]
+    passed_before = before in (TestStatus.PASSED, TestStatus.SKIPPED, TestStatus.XFAILED)
+    if after is TestStatus.FAILED:
+        return PASS_TO_FAIL if passed_before else FAIL_TO_FAIL
+    if after is TestStatus.PASSED:
+        return PASS_TO_PASS if passed_before else FAIL_TO_PASS
+    return "NOT_RUN"
 
 
 def _inconsistent(observations: list[TestStatus | None]) -> bool:

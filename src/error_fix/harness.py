@@ -1,0 +1,205 @@
+"""What a patch changes of the judge: the test harness, and the existing tests themselves.
+
+The harness is everything that decides how pytest runs and what it reports: ``conftest.py``
+files, pytest's configuration (``pytest.ini``, ``pytest.toml``, ``tox.ini [pytest]``,
+``setup.cfg [tool:pytest]``, ``pyproject.toml [tool.pytest...]``), pytest plugin entry points
+(``pytest11``), and what Python runs at start-up (``sitecustomize.py``, ``usercustomize.py``,
+``*.pth``). A patch may change it, but regressions are judged with the base's harness and a human
+agrees to the change (the ``test_harness_changed`` gate).
+
+An existing test the patch edits (its body, decorators or class), deletes, or deletes the file of,
+is *edited*: if that test then fails against the patched source, the patch changed a tested
+contract (the ``changes_tested_behaviour`` gate).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .patch import Patch
+
+STARTUP_FILES = ("sitecustomize.py", "usercustomize.py")
+PYTEST_FILES = ("pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml")
+PLUGIN_GROUP = "pytest11"
+
+
+@dataclass(frozen=True)
+class HarnessChange:
+    """One file of the patch that changes how the tests run or report."""
+
+    path: str
+    """The file, relative to the tree root."""
+    what: str
+    """What it is, e.g. "conftest.py", "[tool.pytest] in pyproject.toml"."""
+
+    def describe(self) -> str:
+        return (
+            self.path
+            if self.what == PurePosixPath(self.path).name
+            else f"{self.path} ({self.what})"
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "what": self.what}
+
+
+def _read(tree: Path, path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return (tree / path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _toml_parts(text: str | None) -> dict[str, Any] | None:
+    """The harness parts of a pyproject.toml; None when it does not parse."""
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    tool = data.get("tool", {})
+    project = data.get("project", {})
+    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    return {
+        "[tool.pytest] configuration": tool.get("pytest") if isinstance(tool, dict) else None,
+        "pytest plugin entry point": [
+            (project.get("entry-points", {}) if isinstance(project, dict) else {}).get(
+                PLUGIN_GROUP
+            ),
+            (poetry.get("plugins", {}) if isinstance(poetry, dict) else {}).get(PLUGIN_GROUP),
+        ],
+    }
+
+
+def _ini_parts(text: str | None, name: str) -> dict[str, Any] | None:
+    """The harness parts of a tox.ini or setup.cfg; None when it does not parse."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text or "")
+    except configparser.Error:
+        return None
+    section = "pytest" if name == "tox.ini" else "tool:pytest"
+    parts: dict[str, Any] = {
+        f"[{section}] configuration": dict(parser.items(section))
+        if parser.has_section(section)
+        else None
+    }
+    if name == "setup.cfg" and parser.has_option("options.entry_points", PLUGIN_GROUP):
+        parts["pytest plugin entry point"] = parser.get("options.entry_points", PLUGIN_GROUP)
+    return parts
+
+
+def _changed_parts(name: str, before: str | None, after: str | None, diff: str) -> list[str]:
+    """What of the harness changed in a file called ``name`` (empty: nothing)."""
+    if name == "conftest.py" or name in PYTEST_FILES:
+        return [name if name == "conftest.py" else "pytest configuration"]
+    if name in STARTUP_FILES:
+        return [f"{name}: Python imports it at start-up"]
+    if name.endswith(".pth"):
+        return [".pth file: Python runs it at start-up from a site directory"]
+    if name == "setup.py":
+        return ["pytest plugin entry point"] if PLUGIN_GROUP in diff else []
+    if name == "pyproject.toml":
+        old, new = _toml_parts(before), _toml_parts(after)
+    elif name in ("tox.ini", "setup.cfg"):
+        old, new = _ini_parts(before, name), _ini_parts(after, name)
+    else:
+        return []
+    if old is None or new is None:
+        return [f"{name} that does not parse"]
+    return [part for part in sorted(set(old) | set(new)) if old.get(part) != new.get(part)]
+
+
+def harness_changes(patch: Patch, base: Path, patched: Path) -> list[HarnessChange]:
+    """The harness files the patch changes, with what each is (``base``/``patched``: the trees
+    before and after the whole patch)."""
+    text = patch.diff.decode("utf-8", errors="replace")
+    changes: list[HarnessChange] = []
+    for change in patch.files:
+        for path in dict.fromkeys(p for p in (change.old_path, change.path) if p):
+            name = PurePosixPath(path).name
+            before = _read(base, change.old_path)
+            after = None if change.status == "deleted" else _read(patched, change.path)
+            section = _file_diff(text, path)
+            changes.extend(
+                HarnessChange(path, what) for what in _changed_parts(name, before, after, section)
+            )
+    return list(dict.fromkeys(changes))
+
+
+def _file_diff(text: str, path: str) -> str:
+    """The part of a git diff about ``path`` (enough to look for words in it)."""
+    parts = text.split("\ndiff --git ")
+    return "\n".join(p for p in parts if p.split("\n", 1)[0].endswith(f" b/{path}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Edited tests
+
+
+def _definitions(source: str | None) -> dict[str, str] | None:
+    """Test name (``test_x`` or ``TestC::test_x``) → its definition, decorators and enclosing
+    class header included, without positions; None when the file does not parse."""
+    if source is None:
+        return {}
+    try:
+        module = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    found: dict[str, str] = {}
+
+    def walk(body: Iterable[ast.stmt], prefix: str, context: str) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test"
+            ):
+                found[prefix + node.name] = context + ast.dump(node)
+            elif isinstance(node, ast.ClassDef):
+                # A class's decorators, bases and attributes (say, a class-level skip mark)
+                # belong to each of its tests.
+                header = "".join(
+                    ast.dump(part)
+                    for part in (*node.decorator_list, *node.bases, *node.keywords, *node.body)
+                    if not isinstance(part, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                )
+                walk(node.body, f"{prefix}{node.name}::", context + header)
+
+    marks = [
+        ast.dump(n)
+        for n in module.body
+        if isinstance(n, ast.Assign)
+        and any(getattr(t, "id", "") == "pytestmark" for t in n.targets)
+    ]
+    walk(module.body, "", "".join(marks))
+    return found
+
+
+def test_name(nodeid: str) -> tuple[str, str]:
+    """``(file, Class::function)`` of a node id, without parameters."""
+    path, _, rest = nodeid.partition("::")
+    return path, rest.split("[", 1)[0]
+
+
+def edited_tests(patch: Patch, base: Path, patched: Path) -> frozenset[tuple[str, str]]:
+    """Existing tests (as :func:`test_name` gives them) whose definition the patch changes or
+    removes. A test file that no longer parses has every test edited."""
+    edited: set[tuple[str, str]] = set()
+    for change in patch.files:
+        if not change.is_test or change.old_path is None or not change.old_path.endswith(".py"):
+            continue
+        old = _definitions(_read(base, change.old_path))
+        new_text = None if change.status == "deleted" else _read(patched, change.path)
+        new = _definitions(new_text) if change.path == change.old_path else {}
+        for name, definition in (old or {}).items():
+            if new is None or new.get(name) != definition:
+                edited.add((change.old_path, name))
+    return frozenset(edited)
