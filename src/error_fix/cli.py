@@ -50,6 +50,10 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
         "--allow-binary", action="store_const", const=True, help="accept binary hunks"
     )
     group.add_argument("--disable", help="comma-separated scorers to leave out (skipped)")
+    group.add_argument(
+        "--sandbox",
+        help="auto, required or off: confine the project's code with Landlock (default auto)",
+    )
 
 
 def _forge_flags(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +80,7 @@ _OVERRIDES = {
     "protected_paths": "protected_paths",
     "allow_binary": "allow_binary",
     "disable": "disabled",
+    "sandbox": "sandbox",
     "threshold_count": "queue_alert_count",
     "threshold_hours": "queue_alert_hours",
 }

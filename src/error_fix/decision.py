@@ -86,6 +86,8 @@ class Verdict:
     """Seconds from intake to decision."""
     timings: Mapping[str, float] = field(default_factory=dict)
     """Seconds per stage: intake, worktrees, each tool per tree, each kind of test run, ..."""
+    sandbox: Mapping[str, Any] = field(default_factory=dict)
+    """Whether project code ran confined (``on``), by which Landlock ABI, with which limits."""
     created_at: str = field(default_factory=_now)
     """UTC time of the decision."""
     version: str = __version__
@@ -122,6 +124,7 @@ class Verdict:
             "notes": list(self.notes),
             "duration_s": round(self.duration_s, 3),
             "timings": dict(self.timings),
+            "sandbox": dict(self.sandbox),
         }
 
     def to_json(self) -> str:
@@ -177,6 +180,7 @@ class Verdict:
                 notes=tuple(data.get("notes") or ()),
                 duration_s=float(data.get("duration_s") or 0.0),
                 timings=dict(data.get("timings") or {}),
+                sandbox=dict(data.get("sandbox") or {}),
                 created_at=str(data.get("created_at") or _now()),
                 version=str(data.get("version") or __version__),
             )

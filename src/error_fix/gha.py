@@ -80,6 +80,7 @@ INPUT_NAMES = (
     "merge-method",
     "labels",
     "protected-paths",
+    "sandbox",
     "config",
     "dry-run",
     "output-dir",
@@ -106,6 +107,7 @@ _OVERRIDES = {
     "merge-method": "merge_method",
     "labels": "labels",
     "protected-paths": "protected_paths",
+    "sandbox": "sandbox",
 }
 
 

@@ -164,6 +164,7 @@ class PatchApplier:
             )
             with timings.measure("scorers"):
                 results = self._run_scorers(scorers, ctx)
+            sandbox = ws.sandbox.status.to_dict()
             stage_start = time.monotonic()
         timings.add("cleanup", time.monotonic() - stage_start)
         stage_start = time.monotonic()
@@ -196,6 +197,7 @@ class PatchApplier:
             notes=patch.notes,
             duration_s=time.monotonic() - start,
             timings=timings.to_dict(),
+            sandbox=sandbox,
         )
 
     def _run_scorers(self, scorers: list[Scorer], ctx: ScoringContext) -> dict[str, ScorerResult]:

@@ -50,6 +50,16 @@ def _note(result: Mapping[str, Any]) -> str:
     return "; ".join(parts) or "nothing introduced"
 
 
+def sandbox_line(sandbox: Mapping[str, Any]) -> str:
+    """Whether the project's code ran confined, and how (or why not)."""
+    if sandbox.get("on"):
+        limits = "; ".join(str(limit) for limit in sandbox.get("limits") or ())
+        line = f"on (Landlock ABI {sandbox.get('landlock_abi')}): {limits}"
+        open_ = ", ".join(str(item) for item in sandbox.get("not_limited") or ())
+        return f"{line}; not limited: {open_}" if open_ else line
+    return f"off ({sandbox.get('reason') or 'not configured'})"
+
+
 def _where(finding: Mapping[str, Any]) -> str:
     line = finding.get("line")
     return f"{finding['path']}:{line}" if line else str(finding["path"])
@@ -90,6 +100,8 @@ def terminal(verdict: Verdict, decision_log: str | None = None) -> str:
         lines.append("Flaky (excluded): " + ", ".join(tests["flaky"][:5]))
     if tests.get("proof"):
         lines.append(f"Proof of fix: {tests['proof']}")
+    if verdict.sandbox:
+        lines.append(f"Sandbox: {sandbox_line(verdict.sandbox)}")
     for note in verdict.notes:
         lines.append(f"Note: {note}")
     if decision_log:
@@ -157,6 +169,9 @@ def markdown_report(verdict: Verdict, decision_log: str | None = None) -> str:
     if tests.get("pass_to_pass_count"):
         lines.append("")
         lines.append(f"{tests['pass_to_pass_count']} other test(s) pass on both trees.")
+    if verdict.sandbox:
+        lines.append("")
+        lines.append(f"**Sandbox:** {_inline(sandbox_line(verdict.sandbox), 600)}")
     error = verdict.error or {}
     reported = [
         f"{k} {_inline(error[k], 200)}" for k in ("source", "url", "failing_test") if error.get(k)

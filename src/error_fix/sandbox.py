@@ -118,11 +118,6 @@ class SandboxStatus:
         """``required`` but the platform cannot sandbox: project code must not run."""
         return self.mode == "required" and not self.on
 
-    def summary(self) -> str:
-        if self.on:
-            return f"on (Landlock ABI {self.abi}): " + "; ".join(self.limits)
-        return f"off ({self.reason})"
-
     def to_dict(self) -> dict[str, object]:
         return {
             "mode": self.mode,

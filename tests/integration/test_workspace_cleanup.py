@@ -86,6 +86,8 @@ def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
             str(artifact),
             "--python",
             sys.executable,
+            "--sandbox",
+            "off",  # the hanging test writes its pid outside the workspace
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

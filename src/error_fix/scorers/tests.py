@@ -570,7 +570,7 @@ def _coverage_on_patched(ctx: ScoringContext, full: TestRun, proof: TestRun | No
         return last
     from coverage import CoverageData
 
-    merged = ctx.scratch / "coverage-patched" / ".coverage"
+    merged = ctx.scratch / "coverage-moved" / ".coverage"
     merged.parent.mkdir(exist_ok=True)
     target = os.path.realpath(ctx.patched)
     parts = [
