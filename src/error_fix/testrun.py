@@ -139,12 +139,14 @@ class TestRunner:
         coverage: bool | Sequence[str] = False,
         label: str = "run",
         collect_only: bool = False,
+        unmeasured: Sequence[str] = (),
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
         ``coverage``: True measures every file under the tree's import roots; a list of
         tree-relative paths measures only those (far cheaper: untraced code runs at full speed).
         ``collect_only``: only collect (the run's ``selected`` says what would run).
+        ``unmeasured``: tree-relative test files whose tests coverage does not count.
         Raises SandboxRefused when the sandbox is required and cannot be had.
         """
         with self._lock:
@@ -184,6 +186,9 @@ class TestRunner:
             fallback = self._coverage_fallback()
             if fallback is not None:
                 env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
+            if unmeasured:
+                paths = [os.path.realpath(tree / path) for path in unmeasured]
+                env["ERROR_FIX_COVERAGE_PAUSE"] = os.pathsep.join(paths)
         args = [
             *self.command,
             *(("--collect-only", "-q") if collect_only else ()),

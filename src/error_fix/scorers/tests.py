@@ -223,8 +223,15 @@ class TestsScorer(Scorer):
 
         ctx.progress(self.name, "running the base's suite against the patched source")
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
+            # The touched files' tests count for coverage as the patch has them (proof run).
+            unmeasured = [_file_of(n) for n in targets] if separate_proof else []
             full_future = pool.submit(
-                runner.run, regression_tree, None, coverage=coverage, label="after"
+                runner.run,
+                regression_tree,
+                None,
+                coverage=coverage,
+                label="after",
+                unmeasured=unmeasured,
             )
             beside_future = pool.submit(beside_the_suite)
             full = full_future.result()
@@ -232,9 +239,13 @@ class TestsScorer(Scorer):
         proof = beside.proof
         ctx.patched_test_run.set_result(_coverage_on_patched(ctx, full, proof))
 
-        unknown = _unknown_reason(full, regression_tree, whole_suite=True) or (
-            _unknown_reason(proof, ctx.patched, whole_suite=False) if proof else None
-        )
+        collection = beside.base_collection
+        base_selected = collection.selected if collection is not None else None
+        # A suite that runs nothing against the patched source although the base holds tests
+        # lost them all: a regression, not "checks nothing".
+        unknown = _unknown_reason(
+            full, regression_tree, "the test suite", must_hold_tests=not base_selected
+        ) or (_unknown_reason(proof, ctx.patched, "the patch's own tests") if proof else None)
         early = beside.touched
         runs = [full, proof, beside.base_collection, *(_touched_runs(early))]
         unknown = unknown or _rewritten_reason(runs)
@@ -252,8 +263,6 @@ class TestsScorer(Scorer):
         causes: dict[str, str] = {}
         for nodeid, status in full.outcomes.items():
             regression.after[nodeid] = [status]
-        collection = beside.base_collection
-        base_selected = collection.selected if collection is not None else None
         for nodeid in sorted((base_selected or frozenset()) - set(full.outcomes)):
             if _status(full, nodeid) is TestStatus.FAILED:
                 continue  # its file failed to collect: the file's id stands for it
@@ -521,8 +530,9 @@ def _harness_gates(harness: tuple[HarnessChange, ...]) -> tuple[Gate, ...]:
     )
 
 
-def _unknown_reason(run: TestRun, tree: Path, *, whole_suite: bool) -> str | None:
-    what = "the test suite" if whole_suite else "the patch's own tests"
+def _unknown_reason(
+    run: TestRun, tree: Path, what: str, *, must_hold_tests: bool = False
+) -> str | None:
     if run.timed_out:
         each = run.duration_s / run.attempts
         return f"{what} timed out (killed after {each:.0f}s, twice)"
@@ -532,7 +542,7 @@ def _unknown_reason(run: TestRun, tree: Path, *, whole_suite: bool) -> str | Non
             f"the test command wrote no JUnit XML (exit {run.returncode}); "
             f"it must run pytest: {last}"
         ).strip()
-    if whole_suite and (run.returncode == 5 or not run.outcomes):
+    if must_hold_tests and (run.returncode == 5 or not run.outcomes):
         return "no tests were collected: the suite checks nothing"
     if run.returncode not in (0, 5) and not run.failed:
         return f"the test command exited {run.returncode} with no failing test recorded"

@@ -1,0 +1,235 @@
+"""A patch cannot talk its way to a merge: each attack on the tests scorer, on a generated project.
+
+Every attack pairs a broken ``add`` (``return a - b``) with something meant to hide it — a
+conftest that rewrites reports, a start-up hook, an edited, skipped, xfailed or deleted test,
+narrowed pytest configuration, a source change that makes the test vanish. Each must end in
+``manual_review`` with a gate naming what happened. The controls are legitimate fixes (a new test,
+an existing test reworded without changing what it checks): they still get ``auto_merge``.
+
+Only the tests scorer weighs here (the static scorers are switched off), so its verdict alone
+decides: 1.0 → auto_merge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from error_fix.decision import PatchDecision, Verdict
+from error_fix.pipeline import PatchApplier
+from error_fix.scorers.tests import TestsScorer
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, dedent, settings
+
+BROKEN_ADD = DIVIDE_FIX["src/calc/ops.py"].replace("return a + b", "return a - b")
+"""The divide fix, with add() broken on the way."""
+
+TEST_ADD = "tests/test_ops.py::test_add"
+
+REWRITE_REPORTS = """
+    import pytest
+
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(item, call):
+        outcome = yield
+        rep = outcome.get_result()
+        rep.outcome = "passed"
+"""
+"""The conftest from the issue: every report says passed."""
+
+
+def decide(repo: SampleRepo, files: dict[str, str | None], where: Path, **changes: Any) -> Verdict:
+    static = frozenset({"lint", "types", "security", "coverage"})
+    applier = PatchApplier(settings(disabled=static, **changes), scorers=[TestsScorer()])
+    verdict = applier.score(repo.path, repo.patch_file(files, where)).verdict
+    assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
+    return verdict
+
+
+def gates(verdict: Verdict) -> dict[str, str]:
+    return {gate.name: gate.reason for gate in verdict.gates}
+
+
+@pytest.fixture
+def calc(tmp_path: Path) -> SampleRepo:
+    return SampleRepo(tmp_path / "calc", CALC)
+
+
+# --- controls ------------------------------------------------------------------------------
+
+
+def test_control_a_fix_with_a_new_test_is_merged(calc: SampleRepo, tmp_path: Path) -> None:
+    verdict = decide(calc, DIVIDE_FIX, tmp_path / "a")
+    assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
+    assert verdict.tests["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]
+    details = verdict.scorers["tests"]["details"]
+    assert details["regression_tree"] == "patched source + base tests and harness"
+
+
+def test_control_a_fix_with_a_new_test_file_is_merged(calc: SampleRepo, tmp_path: Path) -> None:
+    files = {
+        "src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"],
+        "tests/test_zero.py": """
+            from calc.ops import divide
+
+
+            def test_divide_by_zero() -> None:
+                assert divide(1, 0) == 0.0
+        """,
+    }
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
+    assert verdict.tests["fail_to_pass"] == ["tests/test_zero.py::test_divide_by_zero"]
+
+
+def test_control_rewording_an_existing_test_is_not_a_changed_contract(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    """The patch edits test_add's body, but the base's test_add still passes on its source."""
+    reworded = dedent(DIVIDE_FIX["tests/test_ops.py"]).replace(
+        "assert add(2, 3) == 5", "total = add(2, 3)\n    assert total == 5"
+    )
+    verdict = decide(calc, {**DIVIDE_FIX, "tests/test_ops.py": reworded}, tmp_path / "a")
+    assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
+    assert verdict.tests["pass_to_fail"] == []
+
+
+# --- the harness ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_new_test", [False, True], ids=["alone", "with-a-new-test"])
+def test_a_conftest_that_rewrites_reports_is_caught(
+    calc: SampleRepo, tmp_path: Path, with_new_test: bool
+) -> None:
+    files = {"src/calc/ops.py": BROKEN_ADD, "tests/conftest.py": REWRITE_REPORTS}
+    if with_new_test:
+        files["tests/test_ops.py"] = DIVIDE_FIX["tests/test_ops.py"]
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    fired = gates(verdict)
+    assert "tests/conftest.py" in fired["test_harness_changed"]
+    if with_new_test:
+        # The patch's conftest is in force where its own tests run (the proof runs): the probe
+        # sees test_add's report say "passed" although its call raised, and trusts nothing.
+        assert TEST_ADD in fired["unknown:tests"]
+        assert "its call raised AssertionError, its report says passed" in fired["unknown:tests"]
+    else:
+        # The base's suite, with the base's conftest, judges the patched source.
+        assert TEST_ADD in fired["regression"]
+        assert verdict.tests["pass_to_fail"] == [TEST_ADD]
+
+
+@pytest.mark.parametrize(
+    ("hook", "content"),
+    [
+        (
+            "src/sitecustomize.py",
+            """
+            import calc.ops
+
+            _add = calc.ops.add
+            calc.ops.add = lambda a, b: _add(a, -b)
+            """,
+        ),
+        ("src/calc-fix.pth", "import calc_fix_hook\n"),
+    ],
+    ids=["sitecustomize", "pth"],
+)
+def test_a_start_up_hook_that_hides_the_break_is_caught(
+    calc: SampleRepo, tmp_path: Path, hook: str, content: str
+) -> None:
+    files = {**DIVIDE_FIX, "src/calc/ops.py": BROKEN_ADD, hook: content}
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    fired = gates(verdict)
+    assert hook in fired["test_harness_changed"]
+    assert TEST_ADD in fired["regression"]
+    assert verdict.tests["pass_to_fail"] == [TEST_ADD]
+
+
+@pytest.mark.parametrize(
+    ("config", "edit"),
+    [
+        ("pyproject.toml", ('testpaths = ["tests"]', 'testpaths = ["tests/test_zero.py"]')),
+        ("pyproject.toml", ('testpaths = ["tests"]', 'addopts = "--deselect tests/test_ops.py"')),
+    ],
+    ids=["narrowed-testpaths", "deselected-by-addopts"],
+)
+def test_pytest_configuration_that_hides_the_break_is_caught(
+    calc: SampleRepo, tmp_path: Path, config: str, edit: tuple[str, str]
+) -> None:
+    files = {
+        "src/calc/ops.py": BROKEN_ADD,
+        config: CALC[config].replace(*edit),
+        "tests/test_zero.py": "from calc.ops import divide\n\n\n"
+        "def test_divide_by_zero() -> None:\n    assert divide(1, 0) == 0.0\n",
+    }
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    fired = gates(verdict)
+    assert "pyproject.toml ([tool.pytest] configuration)" in fired["test_harness_changed"]
+    assert TEST_ADD in fired["regression"]
+
+
+# --- the tests themselves ------------------------------------------------------------------
+
+
+EDITS = {
+    "edited-expectation": ("assert add(2, 3) == 5", "assert add(2, 3) == -1"),
+    "skip": ("def test_add()", "@pytest.mark.skip(reason='flaky')\ndef test_add()"),
+    "xfail": ("def test_add()", "@pytest.mark.xfail(reason='known')\ndef test_add()"),
+    "deleted": ("def test_add() -> None:\n    assert add(2, 3) == 5\n", ""),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_editing_the_test_it_breaks_is_a_changed_contract(
+    calc: SampleRepo, tmp_path: Path, edit: str
+) -> None:
+    old, new = EDITS[edit]
+    test_file = "import pytest\n" + dedent(DIVIDE_FIX["tests/test_ops.py"])
+    assert old in test_file
+    files = {"src/calc/ops.py": BROKEN_ADD, "tests/test_ops.py": test_file.replace(old, new)}
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    fired = gates(verdict)
+    assert TEST_ADD in fired["changes_tested_behaviour"]
+    assert "regression" not in fired  # the only broken test is the one it edits
+    assert verdict.tests["pass_to_fail"] == [TEST_ADD]
+    # The fix itself is still proven by the new test.
+    assert "tests/test_ops.py::test_divide_by_zero" in verdict.tests["fail_to_pass"]
+
+
+# --- the source makes the test disappear ---------------------------------------------------
+
+VANISH = {
+    "skipped": dedent(BROKEN_ADD).replace(
+        "    return a - b",
+        "    import pytest\n\n    pytest.skip('not today')\n    return a - b",
+    ),
+    "gone": "import pytest\n\npytest.skip('no tests here', allow_module_level=True)\n\n"
+    + dedent(BROKEN_ADD),
+}
+
+
+@pytest.mark.parametrize("how", list(VANISH))
+def test_a_source_change_that_stops_a_test_from_running_is_a_regression(
+    calc: SampleRepo, tmp_path: Path, how: str
+) -> None:
+    files = {
+        "src/calc/ops.py": VANISH[how],
+        "tests/test_zero.py": "def test_nothing():\n    pass\n",
+    }
+    verdict = decide(calc, files, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    causes = verdict.scorers["tests"]["details"]["pass_to_fail_causes"]
+    assert TEST_ADD in gates(verdict)["regression"]
+    if how == "skipped":
+        assert causes == {TEST_ADD: "skipped: not today"}
+    else:
+        assert causes == {
+            TEST_ADD: "not collected in the regression run",
+            "tests/test_ops.py::test_divide": "not collected in the regression run",
+        }
