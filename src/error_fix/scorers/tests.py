@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .. import proc
 from ..harness import HarnessChange, edited_tests, test_name
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
@@ -153,6 +154,8 @@ class TestsScorer(Scorer):
     def _score(self, ctx: ScoringContext) -> ScorerResult:
         settings = ctx.settings
         harness_gates = _harness_gates(ctx.harness)
+        edited = edited_tests(ctx.patch, ctx.base, ctx.patched)  # read before any test runs
+        base_state = _state(ctx.base)
         sandbox = ctx.sandbox.status.to_dict() if ctx.sandbox else {"on": False}
         python = resolve_python(settings.python, ctx.env)
         if python is None:
@@ -279,6 +282,16 @@ class TestsScorer(Scorer):
                     regression.before[nodeid] = [TestStatus.SKIPPED]  # its marks skip it there
                 elif seen[0] is not TestStatus.PASSED:
                     unseen.append(nodeid)
+            tampered = _state(ctx.base) - base_state
+            if tampered:
+                return ScorerResult.unknown(
+                    self.name,
+                    "the base tree changed while the patch's code ran ("
+                    + ", ".join(sorted(tampered)[:3])
+                    + "): its results cannot be trusted (the sandbox prevents this)",
+                    gates=harness_gates,
+                    details={"sandbox": sandbox},
+                )
             if unseen:
                 ctx.progress(self.name, f"checking {len(unseen)} test(s) on the base")
                 if len(unseen) > MAX_SELECTED:
@@ -319,7 +332,6 @@ class TestsScorer(Scorer):
 
         # The patch's own tests: new ones, and base tests it edits (unchanged base tests in a
         # file it touches are judged on the regression side).
-        edited = edited_tests(ctx.patch, ctx.base, ctx.patched)
         own = {n for n in proof_side.after if n not in regression.after or test_name(n) in edited}
         classes = {n: _classify_regression(regression, n) for n in regression.after}
         proof_classes = {n: _classify_proof(proof_side, n) for n in proof_side.after}
@@ -506,6 +518,12 @@ class TestsScorer(Scorer):
             gates=tuple(all_gates),
             details=details,
         )
+
+
+def _state(tree: Path) -> frozenset[str]:
+    """What differs in ``tree`` from its commit (bytecode caches aside), one entry per file."""
+    status = proc.git(tree, "status", "--porcelain", "--untracked-files=all", check=False)
+    return frozenset(line for line in status.stdout.splitlines() if "__pycache__/" not in line)
 
 
 def _observe(into: Observations, run: TestRun, ids: Iterable[str]) -> None:
