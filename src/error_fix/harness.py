@@ -183,14 +183,14 @@ def _definitions(source: str | None) -> dict[str, str] | None:
     return found
 
 
-def test_name(nodeid: str) -> tuple[str, str]:
+def defined_name(nodeid: str) -> tuple[str, str]:
     """``(file, Class::function)`` of a node id, without parameters."""
     path, _, rest = nodeid.partition("::")
     return path, rest.split("[", 1)[0]
 
 
 def edited_tests(patch: Patch, base: Path, patched: Path) -> frozenset[tuple[str, str]]:
-    """Existing tests (as :func:`test_name` gives them) whose definition the patch changes or
+    """Existing tests (as :func:`defined_name` gives them) whose definition the patch changes or
     removes. A test file that no longer parses has every test edited."""
     edited: set[tuple[str, str]] = set()
     for change in patch.files:

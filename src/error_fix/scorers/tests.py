@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import proc
-from ..harness import HarnessChange, edited_tests, test_name
+from ..harness import HarnessChange, defined_name, edited_tests
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
@@ -332,7 +332,9 @@ class TestsScorer(Scorer):
 
         # The patch's own tests: new ones, and base tests it edits (unchanged base tests in a
         # file it touches are judged on the regression side).
-        own = {n for n in proof_side.after if n not in regression.after or test_name(n) in edited}
+        own = {
+            n for n in proof_side.after if n not in regression.after or defined_name(n) in edited
+        }
         classes = {n: _classify_regression(regression, n) for n in regression.after}
         proof_classes = {n: _classify_proof(proof_side, n) for n in proof_side.after}
         changed = {
@@ -435,7 +437,7 @@ class TestsScorer(Scorer):
         p2f = by_class.get(PASS_TO_FAIL, [])
         f2f = sorted({*by_class.get(FAIL_TO_FAIL, []), *own_failing})
         passed_after = sum(1 for s in full.outcomes.values() if s is TestStatus.PASSED)
-        changed_contract = [n for n in p2f if test_name(n) in edited]
+        changed_contract = [n for n in p2f if defined_name(n) in edited]
         broken = [n for n in p2f if n not in changed_contract]
         findings = [
             Finding(_file_of(n), None, PASS_TO_FAIL, _failure(n, full, causes), "error")
