@@ -187,6 +187,7 @@ class PatchApplier:
                 for key in (
                     "fail_to_pass",
                     "pass_to_fail",
+                    "pass_to_fail_causes",
                     "fail_to_fail",
                     "flaky",
                     "pass_to_pass_count",
