@@ -17,6 +17,7 @@ Score (documented in the README):
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ MAX_SELECTED = 300
 """More failing tests than this and the before side runs the whole suite instead of a list."""
 
 Observations = dict[str, list[TestStatus | None]]
+COLLECT_ONLY = ("--collect-only", "-q", "-rN")
+"""The base-tree import check: collect only, and end the output on the last error's message."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _file_of(nodeid: str) -> str:
@@ -172,7 +176,9 @@ class TestsScorer(Scorer):
             ctx.patched_test_run.set_result(full)
             early = touched_future.result() if touched_future is not None else None
 
-        unknown = self._unknown_reason(full, ctx.patched)
+        unknown = self._unknown_reason(full, ctx.patched) or _uncollectable_on_base(
+            runner, ctx.base, full
+        )
         if unknown:
             return ScorerResult.unknown(self.name, unknown, details={"output": full.output_tail})
 
@@ -359,6 +365,32 @@ class TestsScorer(Scorer):
             gates=tuple(gates),
             details=details,
         )
+
+
+def _uncollectable_on_base(runner: TestRunner, base: Path, full: TestRun) -> str | None:
+    """Why the suite cannot judge the patch: test modules that fail to collect patched *and* on
+    the base tree (a generated file or a dependency the environment lacks). Their tests check
+    nothing on either tree, so this is ``unknown``, not the patch's doing. None when each such
+    module collects on the base: then its collection error is the patch's (a regression)."""
+    broken = sorted(n for n in full.failed if n and "::" not in n and (base / n).exists())
+    if not broken:
+        return None
+    # In reverse: the first module that fails on the base is the last error the run prints.
+    run = runner.run(base, [*COLLECT_ONLY, *reversed(broken)], label="base-collect")
+    both = [n for n in broken if run.outcomes.get(n) is TestStatus.FAILED]
+    if not both:
+        return None
+    error = _last_error(run.output_tail) or run.messages.get(both[0], "collection error")
+    more = f" (and {len(both) - 1} more test module(s))" if len(both) > 1 else ""
+    return f"{both[0]} cannot be imported on the base tree either: {error}{more}"
+
+
+def _last_error(output: str) -> str | None:
+    """The last ``E   `` line pytest printed: the exception that stopped the import."""
+    for line in reversed(_ANSI.sub("", output).splitlines()):
+        if line.startswith("E ") and line[1:].strip():
+            return line[1:].strip()[:300]
+    return None
 
 
 def _measured(request: bool | list[str]) -> str | list[str]:
