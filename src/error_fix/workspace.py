@@ -6,7 +6,8 @@
              has both a source and a test part
 
 The worktrees live in a temporary directory and are removed (with ``git worktree prune``) on exit,
-whatever ended the run. Git hooks are disabled for every git call (see proc.git).
+whatever ended the run. Git hooks are disabled for every git call (see proc.git). Each tree gets
+the checkout's generated files (generated.py) before the setup command runs in it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from . import proc
+from .generated import GeneratedFiles, find_generated
 from .patch import Patch, PatchRejected
 
 
@@ -55,6 +57,7 @@ class Workspace:
         setup_command: tuple[str, ...] = (),
         setup_timeout: float = 600.0,
         env: dict[str, str] | None = None,
+        carry_max_bytes: int | None = None,
     ) -> None:
         self.repo = repo
         self.base_sha = base_sha
@@ -63,6 +66,9 @@ class Workspace:
         self._setup_command = setup_command
         self._setup_timeout = setup_timeout
         self._env = env
+        self._carry_max_bytes = carry_max_bytes
+        self._generated: GeneratedFiles | None = None
+        self._kept: set[str] = set()
         self._root: Path | None = None
         self._trees: list[Path] = []
         self.base: Path = Path()
@@ -127,7 +133,23 @@ class Workspace:
             first = next(iter(result.tail(3).splitlines()), "git apply failed")
             raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the report should say about the trees: the generated files carried into them."""
+        note = self._generated.note(self._kept) if self._generated is not None else None
+        return (note,) if note else ()
+
+    def _carry_generated(self, tree: Path) -> None:
+        """Copy the checkout's generated files into ``tree`` (after the patch is applied there,
+        so whatever the patch wrote stays the patch's)."""
+        if self._carry_max_bytes is None:
+            return
+        if self._generated is None:
+            self._generated = find_generated(self.repo, self.base_sha, self._carry_max_bytes)
+        self._kept.update(self._generated.carry_into(tree))
+
     def _setup(self, tree: Path) -> None:
+        self._carry_generated(tree)
         if not self._setup_command:
             return
         result = proc.run(self._setup_command, cwd=tree, timeout=self._setup_timeout, env=self._env)
