@@ -131,7 +131,10 @@ def find_generated(checkout: Path, base_sha: str, max_bytes: int) -> GeneratedFi
             continue
         if _in_virtualenv(checkout, parts, venvs):
             continue
-        info = os.lstat(checkout / path)
+        try:
+            info = os.lstat(checkout / path)
+        except FileNotFoundError:
+            continue  # removed since git listed it (a rebuild under way)
         if not stat.S_ISREG(info.st_mode):
             continue
         paths.append(path)

@@ -15,7 +15,7 @@ from error_fix.decision import PatchDecision, Verdict
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers.interface import Scorer
 from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, git, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings
 
 VERSION_FILE = '__version__ = "1.0.0"\n'
 """What setuptools-scm / hatch-vcs writes into the checkout at install."""
@@ -121,35 +121,15 @@ def test_a_new_test_module_the_patch_breaks_is_the_patchs_not_unknown(tmp_path: 
     assert "tests/test_more.py" in tests["details"]["fail_to_fail"]
 
 
-def forced_diff(repo: SampleRepo, files: dict[str, str]) -> bytes:
-    """A diff that adds ``files`` even where .gitignore names them; the checkout is restored."""
-    kept = {name: (repo.path / name).read_bytes() for name in files if (repo.path / name).exists()}
-    repo.write(dict(files))
-    git(repo.path, "add", "--force", *files)
-    diff = subprocess.run(
-        ["git", "-C", str(repo.path), "diff", "--cached", "--binary", "HEAD"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    git(repo.path, "reset", "--quiet", "--hard", "HEAD")
-    for name, content in kept.items():
-        (repo.path / name).write_bytes(content)
-    return diff
-
-
 def test_a_patch_that_writes_a_carried_path_keeps_its_own_version(tmp_path: Path) -> None:
     repo = versioned(tmp_path)
     patch = tmp_path / "fix.patch"
-    patch.write_bytes(
-        forced_diff(
-            repo,
-            {
-                "src/calc/_version.py": '__version__ = "2.0.0"\n',
-                "tests/test_version.py": "import calc\n\n\n"
-                'def test_version() -> None:\n    assert calc.__version__ == "2.0.0"\n',
-            },
-        )
-    )
+    writes_version = {
+        "src/calc/_version.py": '__version__ = "2.0.0"\n',
+        "tests/test_version.py": "import calc\n\n\n"
+        'def test_version() -> None:\n    assert calc.__version__ == "2.0.0"\n',
+    }
+    patch.write_bytes(repo.diff(dict(writes_version), force=True))
     verdict = score(repo, patch, [TestsScorer()])
     tests = verdict.scorers["tests"]
     # Before (base + the test part) has the checkout's 1.0.0; patched has the patch's 2.0.0.
@@ -159,6 +139,22 @@ def test_a_patch_that_writes_a_carried_path_keeps_its_own_version(tmp_path: Path
         CARRIED_VERSION + "; the patch's own version kept for src/calc/_version.py",
     )
     assert (repo.path / "src/calc/_version.py").read_text() == VERSION_FILE
+
+
+def test_a_patch_cannot_prove_itself_by_adding_the_generated_file(tmp_path: Path) -> None:
+    """The base tree has the checkout's version file even where the patch writes one: a test
+    that merely imports the package passes there too, so it proves nothing."""
+    repo = versioned(tmp_path)
+    patch = tmp_path / "fix.patch"
+    imports_only = {
+        "src/calc/_version.py": VERSION_FILE,
+        "tests/test_version.py": "import calc\n\n\n"
+        "def test_version() -> None:\n    assert isinstance(calc.__version__, str)\n",
+    }
+    patch.write_bytes(repo.diff(dict(imports_only), force=True))
+    tests = score(repo, patch, [TestsScorer()]).scorers["tests"]
+    assert tests["details"]["fail_to_pass"] == []
+    assert tests["details"]["proof"] == "no proof of fix: the patch's tests pass on the base too"
 
 
 def test_the_checkouts_uncommitted_work_never_reaches_the_trees(tmp_path: Path) -> None:
