@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -164,4 +165,16 @@ def test_many_files_are_counted_not_listed(tmp_path: Path) -> None:
         "carried 7 git-ignored files (14.0 KiB) from the checkout into each tree: "
         "src/calc/locale/a.mo, src/calc/locale/b.mo, src/calc/locale/c.mo, "
         "src/calc/locale/d.mo, src/calc/locale/e.mo and 2 more"
+    )
+
+
+def test_a_name_that_is_not_utf8_is_left_out_and_sizes_read_in_mib(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, ".gitignore": "*.so\n*.mo\n"})
+    (repo.path / "src/calc/_speedups.so").write_bytes(b"\0" * (3 << 19))
+    (repo.path / "src/calc").joinpath(os.fsdecode(b"\xff.mo")).write_text("x")
+    found = find_generated(repo.path, head(repo), 1 << 30)
+    assert found.paths == ("src/calc/_speedups.so",)
+    assert found.note() == (
+        "carried 1 git-ignored file (1.5 MiB) from the checkout into each tree: "
+        "src/calc/_speedups.so"
     )
