@@ -130,16 +130,24 @@ class SampleRepo:
         git(self.path, "commit", "--quiet", "-m", message)
         return git(self.path, "rev-parse", "HEAD").strip()
 
-    def diff(self, files: dict[str, str | None]) -> bytes:
-        """The ``git diff`` that turns HEAD into HEAD + ``files``; the checkout is restored."""
+    def diff(self, files: dict[str, str | None], *, force: bool = False) -> bytes:
+        """The ``git diff`` that turns HEAD into HEAD + ``files``; the checkout is restored.
+        ``force``: ``files`` that .gitignore names are in the diff too (the checkout's own
+        copies of them are kept)."""
+        kept = {n: (self.path / n).read_bytes() for n in files if (self.path / n).is_file()}
         self.write(files)
         git(self.path, "add", "--all")
+        if force:
+            git(self.path, "add", "--force", "--", *files)
         diff = subprocess.run(
             ["git", "-C", str(self.path), "diff", "--cached", "--binary", "HEAD"],
             capture_output=True,
             check=True,
         ).stdout
         git(self.path, "reset", "--quiet", "--hard", "HEAD")
+        for name, content in kept.items():
+            if not (self.path / name).exists():
+                (self.path / name).write_bytes(content)
         return diff
 
     def patch_file(

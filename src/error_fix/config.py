@@ -44,6 +44,11 @@ class Settings:
     """Extra runs of tests whose status changed, to tell flaky from real."""
     setup_command: tuple[str, ...] = ()
     """Run in each worktree before scoring (builds generated files git does not track)."""
+    carry_generated: bool = True
+    """Copy the git-ignored files under the project's packages (version files, extensions built
+    in place, compiled catalogues) from the checkout into each worktree."""
+    carry_max_bytes: int = 100 * 1024 * 1024
+    """Largest total size of generated files carried; over it none is, and the report says so."""
     auto_merge_threshold: float = 0.95
     """Overall confidence at or above which the fix is merged."""
     pr_threshold: float = 0.80
@@ -121,6 +126,8 @@ class Settings:
                 raise ConfigError(f"{key.replace('_', '-')} must be > 0")
         if self.reruns < 0 or self.jobs < 1 or self.max_patch_bytes < 1:
             raise ConfigError("reruns must be ≥ 0, jobs ≥ 1 and max-patch-bytes ≥ 1")
+        if self.carry_max_bytes < 0:
+            raise ConfigError(f"carry-max-bytes must be ≥ 0, got {self.carry_max_bytes}")
         if self.merge_method not in MERGE_METHODS:
             raise ConfigError(
                 f"merge-method must be one of {MERGE_METHODS}, got {self.merge_method!r}"

@@ -143,6 +143,7 @@ class PatchApplier:
             setup_command=_with_python(settings.setup_command, settings.python, env),
             setup_timeout=settings.test_timeout,
             env=env,
+            carry_max_bytes=settings.carry_max_bytes if settings.carry_generated else None,
             sandbox=settings.sandbox,
         ) as ws:
             timings.add("worktrees", time.monotonic() - stage_start)
@@ -195,7 +196,7 @@ class PatchApplier:
                 )
             },
             error=patch.error.to_dict() if patch.error else None,
-            notes=patch.notes,
+            notes=(*patch.notes, *ws.notes),
             duration_s=time.monotonic() - start,
             timings=timings.to_dict(),
             sandbox=sandbox,

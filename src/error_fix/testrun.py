@@ -28,6 +28,8 @@ from .sandbox import Sandbox
 from .timings import Timings
 
 PROBE_MODULE = "error_fix_probe"
+COLLECT_ONLY = ("--collect-only", "-q", "-rN")
+"""Collect only; the output ends on the last collection error's message (no summary after it)."""
 
 
 class TestStatus(StrEnum):

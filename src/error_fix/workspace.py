@@ -9,7 +9,8 @@
              nor harness, the base tree when it changes nothing else
 
 The worktrees live in a temporary directory and are removed (with ``git worktree prune``) on exit,
-whatever ended the run. Git hooks are disabled for every git call (see proc.git).
+whatever ended the run. Git hooks are disabled for every git call (see proc.git). Each tree gets
+the checkout's generated files (generated.py) before the setup command runs in it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from . import proc
+from .generated import GeneratedFiles, find_generated
 from .harness import HarnessChange, harness_changes
 from .patch import Patch, PatchRejected
 from .sandbox import Sandbox
@@ -60,6 +62,7 @@ class Workspace:
         setup_command: tuple[str, ...] = (),
         setup_timeout: float = 600.0,
         env: dict[str, str] | None = None,
+        carry_max_bytes: int | None = None,
         sandbox: str = "auto",
     ) -> None:
         self.repo = repo
@@ -69,6 +72,9 @@ class Workspace:
         self._setup_command = setup_command
         self._setup_timeout = setup_timeout
         self._env = env
+        self._carry_max_bytes = carry_max_bytes
+        self._generated: GeneratedFiles | None = None
+        self._kept: set[str] = set()
         self._root: Path | None = None
         self._trees: list[Path] = []
         self.base: Path = Path()
@@ -138,6 +144,21 @@ class Workspace:
             first = next(iter(result.tail(3).splitlines()), "git apply failed")
             raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the report should say about the trees: the generated files carried into them."""
+        note = self._generated.note(self._kept) if self._generated is not None else None
+        return (note,) if note else ()
+
+    def _carry_generated(self, tree: Path) -> None:
+        """Copy the checkout's generated files into ``tree`` (after the patch is applied there,
+        so whatever the patch wrote stays the patch's)."""
+        if self._carry_max_bytes is None:
+            return
+        if self._generated is None:
+            self._generated = find_generated(self.repo, self.base_sha, self._carry_max_bytes)
+        self._kept.update(self._generated.carry_into(tree))
+
     def _add_regression_tree(self) -> Path:
         """The patch's source part on the base, with the base's version of every harness file."""
         harness = {change.path for change in self.harness}
@@ -156,6 +177,7 @@ class Workspace:
         return tree
 
     def _setup(self, tree: Path) -> None:
+        self._carry_generated(tree)
         if not self._setup_command or self.sandbox.status.refused:
             return  # required but impossible: no project code runs (the tests scorer says so)
         assert self._root is not None

@@ -312,8 +312,11 @@ def test_the_setup_command_prepares_generated_files_in_each_tree(tmp_path: Path)
     artifact = repo.patch_file(DIVIDE_FIX, tmp_path / "a")
     setup = ("python", "-c", "open('src/calc/_generated.py', 'w').write('VALUE = 42\\n')")
     without = score_tests(repo, artifact)
-    assert without["details"]["pass_to_fail"] == [] and without["status"] == "ok"
-    assert "tests/test_generated.py" in without["details"]["fail_to_fail"]  # broken on both sides
+    assert without["status"] == "unknown"  # broken on both sides: it can judge nothing
+    assert without["reason"] == (
+        "tests/test_generated.py cannot be imported on the base tree either: "
+        "ModuleNotFoundError: No module named 'calc._generated'"
+    )
     with_setup = score_tests(repo, artifact, setup_command=setup)
     assert with_setup["details"]["fail_to_fail"] == []
     assert with_setup["details"]["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]

@@ -54,6 +54,8 @@ def test_pyproject_then_config_file_then_flags(tmp_path: Path) -> None:
         ("merge-method = 'octopus'", "merge-method must be one of"),
         ("disable = ['tests', 'lint', 'types', 'security', 'coverage']", "total weight of 0"),
         ("allow-binary = 'maybe'", "allow-binary: bad value"),
+        ("carry-max-bytes = -1", "carry-max-bytes must be ≥ 0, got -1"),
+        ("carry-generated = 'sometimes'", "carry-generated: bad value"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:

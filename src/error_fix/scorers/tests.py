@@ -24,6 +24,7 @@ is required and impossible, makes the scorer unknown.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -46,6 +47,7 @@ MAX_SELECTED = 300
 _NOT_RUN = (TestStatus.SKIPPED, TestStatus.XFAILED, None)
 
 Observations = dict[str, list[TestStatus | None]]
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _file_of(nodeid: str) -> str:
@@ -251,7 +253,9 @@ class TestsScorer(Scorer):
         ) or (_unknown_reason(proof, ctx.patched, "the patch's own tests") if proof else None)
         early = beside.touched
         runs = [full, proof, beside.base_collection, *(_touched_runs(early))]
-        unknown = unknown or _rewritten_reason(runs)
+        unknown = (
+            unknown or _rewritten_reason(runs) or _uncollectable_on_base(runner, ctx.base, full)
+        )
         if unknown:
             return ScorerResult.unknown(
                 self.name,
@@ -637,6 +641,32 @@ def _describe(tree: Path, ctx: ScoringContext) -> str:
     if tree == ctx.base:
         return "base (the patch changes only tests or harness)"
     return "patched source + base tests and harness"
+
+
+def _uncollectable_on_base(runner: TestRunner, base: Path, full: TestRun) -> str | None:
+    """Why the suite cannot judge the patch: test modules that fail to collect patched *and* on
+    the base tree (a generated file or a dependency the environment lacks). Their tests check
+    nothing on either tree, so this is ``unknown``, not the patch's doing. None when each such
+    module collects on the base: then its collection error is the patch's (a regression)."""
+    broken = sorted(n for n in full.failed if n and "::" not in n and (base / n).exists())
+    if not broken:
+        return None
+    # In reverse: the first module that fails on the base is the last error the run prints.
+    run = runner.run(base, list(reversed(broken)), label="base-collect", collect_only=True)
+    both = [n for n in broken if run.outcomes.get(n) is TestStatus.FAILED]
+    if not both:
+        return None
+    error = _last_error(run.output_tail) or run.messages.get(both[0], "collection error")
+    more = f" (and {len(both) - 1} more test module(s))" if len(both) > 1 else ""
+    return f"{both[0]} cannot be imported on the base tree either: {error}{more}"
+
+
+def _last_error(output: str) -> str | None:
+    """The last ``E   `` line pytest printed: the exception that stopped the import."""
+    for line in reversed(_ANSI.sub("", output).splitlines()):
+        if line.startswith("E ") and line[1:].strip():
+            return line[1:].strip()[:300]
+    return None
 
 
 def _measured(request: bool | list[str]) -> str | list[str]:
