@@ -223,6 +223,7 @@ class CoverageScorer(Scorer):
             ctx.scratch,
             ctx.settings.test_timeout,
             ctx.timings,
+            sandbox=ctx.sandbox,
         )
         base_run = runner.run(ctx.base, None, coverage=True, label="base-coverage")
         if base_run.timed_out or not base_run.junit_found:
