@@ -221,6 +221,21 @@ def settings(**changes: Any) -> Settings:
     return Settings(**base)
 
 
+def decide_by_tests(
+    repo: SampleRepo, files: dict[str, str | None], where: Path, **changes: Any
+) -> Verdict:
+    """The verdict on the patch ``files`` when only the tests scorer weighs (the static scorers
+    are switched off): its score alone decides, 1.0 → auto_merge."""
+    from error_fix.pipeline import PatchApplier
+    from error_fix.scorers.tests import TestsScorer
+
+    static = frozenset({"lint", "types", "security", "coverage"})
+    applier = PatchApplier(settings(disabled=static, **changes), scorers=[TestsScorer()])
+    verdict = applier.score(repo.path, repo.patch_file(files, where)).verdict
+    assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
+    return verdict
+
+
 def make_patch(
     repo: SampleRepo, files: dict[str, str | None], error_id: str | None = None
 ) -> Patch:

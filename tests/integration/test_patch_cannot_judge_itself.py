@@ -13,14 +13,11 @@ decides: 1.0 → auto_merge.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from error_fix.decision import PatchDecision, Verdict
-from error_fix.pipeline import PatchApplier
-from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, dedent, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, decide_by_tests, dedent
 
 BROKEN_ADD = DIVIDE_FIX["src/calc/ops.py"].replace("return a + b", "return a - b")
 """The divide fix, with add() broken on the way."""
@@ -40,14 +37,6 @@ REWRITE_REPORTS = """
 """The conftest from the issue: every report says passed."""
 
 
-def decide(repo: SampleRepo, files: dict[str, str | None], where: Path, **changes: Any) -> Verdict:
-    static = frozenset({"lint", "types", "security", "coverage"})
-    applier = PatchApplier(settings(disabled=static, **changes), scorers=[TestsScorer()])
-    verdict = applier.score(repo.path, repo.patch_file(files, where)).verdict
-    assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
-    return verdict
-
-
 def gates(verdict: Verdict) -> dict[str, str]:
     return {gate.name: gate.reason for gate in verdict.gates}
 
@@ -61,7 +50,7 @@ def calc(tmp_path: Path) -> SampleRepo:
 
 
 def test_control_a_fix_with_a_new_test_is_merged(calc: SampleRepo, tmp_path: Path) -> None:
-    verdict = decide(calc, DIVIDE_FIX, tmp_path / "a")
+    verdict = decide_by_tests(calc, DIVIDE_FIX, tmp_path / "a")
     assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
     assert verdict.tests["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]
     details = verdict.scorers["tests"]["details"]
@@ -79,7 +68,7 @@ def test_control_a_fix_with_a_new_test_file_is_merged(calc: SampleRepo, tmp_path
                 assert divide(1, 0) == 0.0
         """,
     }
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
     assert verdict.tests["fail_to_pass"] == ["tests/test_zero.py::test_divide_by_zero"]
 
@@ -91,7 +80,7 @@ def test_control_rewording_an_existing_test_is_not_a_changed_contract(
     reworded = dedent(DIVIDE_FIX["tests/test_ops.py"]).replace(
         "assert add(2, 3) == 5", "total = add(2, 3)\n    assert total == 5"
     )
-    verdict = decide(calc, {**DIVIDE_FIX, "tests/test_ops.py": reworded}, tmp_path / "a")
+    verdict = decide_by_tests(calc, {**DIVIDE_FIX, "tests/test_ops.py": reworded}, tmp_path / "a")
     assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.gates
     assert verdict.tests["pass_to_fail"] == []
 
@@ -106,7 +95,7 @@ def test_a_conftest_that_rewrites_reports_is_caught(
     files = {"src/calc/ops.py": BROKEN_ADD, "tests/conftest.py": REWRITE_REPORTS}
     if with_new_test:
         files["tests/test_ops.py"] = DIVIDE_FIX["tests/test_ops.py"]
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     fired = gates(verdict)
     assert "tests/conftest.py" in fired["test_harness_changed"]
@@ -141,7 +130,7 @@ def test_a_start_up_hook_that_hides_the_break_is_caught(
     calc: SampleRepo, tmp_path: Path, hook: str, content: str
 ) -> None:
     files = {**DIVIDE_FIX, "src/calc/ops.py": BROKEN_ADD, hook: content}
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     fired = gates(verdict)
     assert hook in fired["test_harness_changed"]
@@ -166,7 +155,7 @@ def test_pytest_configuration_that_hides_the_break_is_caught(
         "tests/test_zero.py": "from calc.ops import divide\n\n\n"
         "def test_divide_by_zero() -> None:\n    assert divide(1, 0) == 0.0\n",
     }
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     fired = gates(verdict)
     assert "pyproject.toml ([tool.pytest] configuration)" in fired["test_harness_changed"]
@@ -192,7 +181,7 @@ def test_editing_the_test_it_breaks_is_a_changed_contract(
     test_file = "import pytest\n" + dedent(DIVIDE_FIX["tests/test_ops.py"])
     assert old in test_file
     files = {"src/calc/ops.py": BROKEN_ADD, "tests/test_ops.py": test_file.replace(old, new)}
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     fired = gates(verdict)
     assert TEST_ADD in fired["changes_tested_behaviour"]
@@ -222,7 +211,7 @@ def test_a_source_change_that_stops_a_test_from_running_is_a_regression(
         "src/calc/ops.py": VANISH[how],
         "tests/test_zero.py": "def test_nothing():\n    pass\n",
     }
-    verdict = decide(calc, files, tmp_path / "a")
+    verdict = decide_by_tests(calc, files, tmp_path / "a")
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     causes = verdict.scorers["tests"]["details"]["pass_to_fail_causes"]
     assert TEST_ADD in gates(verdict)["regression"]

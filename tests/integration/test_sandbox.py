@@ -13,15 +13,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from error_fix.decision import PatchDecision, Verdict
-from error_fix.pipeline import PatchApplier
 from error_fix.sandbox import landlock_abi
-from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, decide_by_tests
 
 pytestmark = pytest.mark.skipif(landlock_abi()[0] < 4, reason="needs Landlock ABI 4 (TCP rules)")
 
@@ -60,14 +57,6 @@ ESCAPE = """
 """A test that reports, in its failure message, what it could do."""
 
 
-def score(repo: SampleRepo, files: dict[str, str | None], where: Path, **changes: Any) -> Verdict:
-    static = frozenset({"lint", "types", "security", "coverage"})
-    applier = PatchApplier(settings(disabled=static, **changes), scorers=[TestsScorer()])
-    verdict = applier.score(repo.path, repo.patch_file(files, where)).verdict
-    assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
-    return verdict
-
-
 def escape_report(verdict: Verdict) -> str:
     [finding] = [f for f in verdict.scorers["tests"]["findings"] if f["rule"] == "FAILING_TEST"]
     return str(finding["message"])
@@ -83,7 +72,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_patch_test_cannot_write_home_or_connect_out(tmp_path: Path, home: Path) -> None:
     repo = SampleRepo(tmp_path / "calc", CALC)
-    verdict = score(repo, {"tests/test_escape.py": ESCAPE}, tmp_path / "a")
+    verdict = decide_by_tests(repo, {"tests/test_escape.py": ESCAPE}, tmp_path / "a")
     report = escape_report(verdict)
     assert "write=PermissionError" in report
     assert "ephemeral=connected" in report  # a server the test starts itself is reachable
@@ -97,7 +86,7 @@ def test_a_patch_test_cannot_write_home_or_connect_out(tmp_path: Path, home: Pat
 
 def test_control_without_the_sandbox_the_same_test_writes_home(tmp_path: Path, home: Path) -> None:
     repo = SampleRepo(tmp_path / "calc", CALC)
-    verdict = score(repo, {"tests/test_escape.py": ESCAPE}, tmp_path / "a", sandbox="off")
+    verdict = decide_by_tests(repo, {"tests/test_escape.py": ESCAPE}, tmp_path / "a", sandbox="off")
     report = escape_report(verdict)
     assert "write=written" in report and "outside=not tried" in report
     assert (home / "pwned").exists()
@@ -134,7 +123,7 @@ def test_a_patch_test_cannot_rewrite_the_base_tree(tmp_path: Path, sandbox: str)
         "src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"].replace("return a + b", "return a - b"),
         "tests/test_tamper.py": TAMPER,
     }
-    verdict = score(repo, broken, tmp_path / "a", sandbox=sandbox)
+    verdict = decide_by_tests(repo, broken, tmp_path / "a", sandbox=sandbox)
     if sandbox == "auto":
         assert verdict.decision is PatchDecision.MANUAL_REVIEW
         assert verdict.tests["pass_to_fail"] == ["tests/test_ops.py::test_add"]
