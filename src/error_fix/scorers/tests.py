@@ -185,7 +185,8 @@ class TestsScorer(Scorer):
         same_tree = before_tree == ctx.patched
         separate_proof = regression_tree != ctx.patched
         judge_base = regression_tree != ctx.base
-        targets = _selectable_test_files(ctx.patch.test_files, ctx.patched)
+        touched_files = _selectable_test_files(ctx.patch.test_files, ctx.patched)
+        targets = list(touched_files)
         failing_test = ctx.patch.error.failing_test if ctx.patch.error else None
         if failing_test and failing_test not in targets:
             targets.append(failing_test)
@@ -229,7 +230,7 @@ class TestsScorer(Scorer):
         ctx.progress(self.name, "running the base's suite against the patched source")
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
             # The touched files' tests count for coverage as the patch has them (proof run).
-            unmeasured = [_file_of(n) for n in targets] if separate_proof else []
+            unmeasured = touched_files if separate_proof else []
             full_future = pool.submit(
                 runner.run,
                 regression_tree,
