@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,11 @@ def repo(tmp_path: Path) -> SampleRepo:
     return SampleRepo(tmp_path / "calc", CALC)
 
 
-def queue_fix(repo: SampleRepo, name: str, decision: PatchDecision) -> None:
+def queue_fix(repo: SampleRepo, name: str, decision: PatchDecision, overall: float = 0.5) -> None:
     """A fix the local forge queued, as `error-fix apply` leaves it (no scoring needed here)."""
     patch = make_patch(repo, {f"src/calc/{name}.py": f"{name.upper()} = 1\n"}, name)
-    LocalForge(repo.path, Settings()).publish(make_verdict(repo, patch, decision), patch)
+    verdict = replace(make_verdict(repo, patch, decision), confidence={"overall": overall})
+    LocalForge(repo.path, Settings()).publish(verdict, patch)
 
 
 def age(repo: SampleRepo, patch_id: str, hours: float) -> None:
@@ -48,8 +50,8 @@ def age(repo: SampleRepo, patch_id: str, hours: float) -> None:
 def test_local_list_approve_reject_and_metrics_follow_the_queue(
     repo: SampleRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queue_fix(repo, "one", PatchDecision.MANUAL_REVIEW)
-    queue_fix(repo, "two", PatchDecision.AUTO_MERGE_PR)
+    queue_fix(repo, "one", PatchDecision.MANUAL_REVIEW, 0.42)
+    queue_fix(repo, "two", PatchDecision.AUTO_MERGE_PR, 0.86)
     age(repo, "one", 5.0)
     monkeypatch.chdir(repo.path)
     processor = ReviewQueueProcessor()  # the current directory, the local forge
@@ -57,7 +59,8 @@ def test_local_list_approve_reject_and_metrics_follow_the_queue(
     assert [p["patch_id"] for p in pending] == ["one", "two"]
     assert set(pending[0]) >= KEYS
     assert (pending[0]["branch"], pending[0]["decision"]) == ("error-fix/one", "manual_review")
-    assert pending[0]["confidence"] == 0.5 and 4.9 < pending[0]["age_hours"] < 5.1
+    assert [p["confidence"] for p in pending] == [0.42, 0.86]
+    assert 4.9 < pending[0]["age_hours"] < 5.1
     metrics = processor.get_queue_metrics()
     assert (metrics["total_pending"], metrics["health"]) == (2, "good")
     assert metrics["oldest_age_hours"] == pytest.approx(5.0, abs=0.1)
