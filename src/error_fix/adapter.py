@@ -81,16 +81,8 @@ class ErrorAutomationAdapter(ToolAdapter):
 
     def __init__(self, config: ToolConfig, event_bus: EventBus | None = None) -> None:
         super().__init__(config)
-        self.events = event_bus
-
-    @property
-    def event_bus(self) -> EventBus | None:
-        """Where task and patch events go (the orchestrator's bus); the same as ``events``."""
-        return self.events
-
-    @event_bus.setter
-    def event_bus(self, bus: EventBus | None) -> None:
-        self.events = bus
+        self.event_bus = event_bus
+        """Where task and patch events go: the orchestrator's bus."""
 
     def _repo(self) -> Path:
         return resolve_repo(Path(str(self.config.params.get("repo", "."))).resolve())
@@ -120,7 +112,7 @@ class ErrorAutomationAdapter(ToolAdapter):
                 )
             about = {"patch_path": str(request["patch_path"])} if request.get("patch_path") else {}
             with task(
-                self.events,
+                self.event_bus,
                 str(task_type),
                 task_id=task_id,
                 tool_id=self.config.tool_id,
@@ -142,7 +134,7 @@ class ErrorAutomationAdapter(ToolAdapter):
         repo = self._repo()
         applier = PatchApplier(
             self._settings(repo),
-            events=self.events,
+            events=self.event_bus,
             repo_path=repo,
             base=str(self.config.params.get("base", "HEAD")),
             **self._forge_params(),
@@ -169,7 +161,7 @@ class ErrorAutomationAdapter(ToolAdapter):
             repo,
             settings=self._settings(repo),
             actor=str(self.config.params.get("actor", self.config.tool_id)),
-            event_bus=self.events,
+            event_bus=self.event_bus,
             **self._forge_params(),
         ) as queue:
             if action == "list":

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from .confidence import FIELDS, ConfidenceScore
 from .config import COMPONENTS, Settings, load_settings
 from .decision import PatchDecision, Verdict
+from .forge.choice import HoldsForge
 from .forge.github import (
     API_ERRORS,
     GitHubForge,
@@ -32,7 +32,7 @@ from .proc import GitError
 from .workspace import WorkspaceError, resolve_repo
 
 
-class PRCreator:
+class PRCreator(HoldsForge):
     """Opens pull requests on ``repo_owner/repo_name``, on github.com or at GITHUB_API_URL.
 
     The token is ``token``, else GITHUB_TOKEN, else GH_TOKEN; without one, or when the
@@ -41,6 +41,8 @@ class PRCreator:
     hold the base branch's tip. Settings (labels, merge method) come from its
     ``[tool.error-fix]`` unless given.
     """
+
+    _forge: GitHubForge
 
     def __init__(
         self,
@@ -74,21 +76,6 @@ class PRCreator:
             raise ValueError(f"GitHub repository {repo_owner}/{repo_name}: {exc}") from None
         self.full_name = full_name
         """owner/name of the repository."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the GitHub client's connections."""
-        self._forge.close()
 
     def create_pr_with_auto_merge(
         self,

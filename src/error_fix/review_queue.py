@@ -12,12 +12,11 @@ import getpass
 import os
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from .config import Settings, load_settings
 from .events import EventBus
-from .forge.choice import open_forge, resolve_choice
+from .forge.choice import HoldsForge, open_forge, resolve_choice
 from .forge.interface import Forge, ForgeError, Outcome, PublishResult, QueueEntry
 from .forge.observed import ObservedForge
 from .proc import GitError
@@ -29,7 +28,7 @@ def default_actor() -> str:
     return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
 
 
-class ReviewQueueProcessor:
+class ReviewQueueProcessor(HoldsForge):
     """List, approve and reject the fixes waiting for a human, and tell how the queue is doing.
 
     ``forge`` is ``local`` (default: the repository at ``repo_path``), ``github`` (token from
@@ -65,21 +64,6 @@ class ReviewQueueProcessor:
         self.event_bus = event_bus
         """When set, approvals and rejections are reported on it (patch_approved/_rejected)."""
         self._forge = open_forge(forge, repo, self.settings, token=token, need_write=False)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the forge's connections (GitHub)."""
-        self._forge.close()
 
     def _acting(self) -> Forge:
         return self._forge if self.event_bus is None else ObservedForge(self._forge, self.event_bus)

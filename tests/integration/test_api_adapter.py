@@ -23,10 +23,7 @@ FIELDS = {
 SEEN = ("task_started", "patch_validation_started", "patch_validation_completed", "task_completed")
 
 
-@pytest.fixture(autouse=True)
-def no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLACK_WEBHOOK_URL", "ERROR_FIX_SLACK_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_slack")
 
 
 @pytest.fixture

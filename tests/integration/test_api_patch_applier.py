@@ -47,10 +47,7 @@ HOSTILE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLACK_WEBHOOK_URL", "ERROR_FIX_SLACK_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_slack")
 
 
 @pytest.fixture

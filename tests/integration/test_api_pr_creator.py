@@ -24,8 +24,8 @@ CONFIDENCE = ConfidenceScore(
 
 @pytest.fixture
 def protected(remote: FakeRepo) -> FakeRepo:
-    """main requires the "ci" check, and the repository allows auto-merge."""
-    remote.required_checks["main"] = ["ci"]
+    """The set-up the README asks for: main requires a check; auto-merge is allowed."""
+    remote.required_checks.update(main=["ci"])
     remote.allow_auto_merge = True
     return remote
 

@@ -73,6 +73,7 @@ def scene(
     remote: FakeRepo,
     checkout: Path,
     monkeypatch: pytest.MonkeyPatch,
+    no_slack: None,
 ) -> Path:
     remote.required_checks["main"] = ["ci"]
     remote.allow_auto_merge = True
@@ -81,8 +82,6 @@ def scene(
     verdict = dataclasses.replace(verdict, confidence={"overall": 0.3})
     LocalForge(checkout, Settings()).publish(verdict, waiting)
     (checkout / "fix.patch").write_bytes(diff_for(checkout, DIVIDE_FIX))  # untracked, like yours
-    for name in ("SLACK_WEBHOOK_URL", "ERROR_FIX_SLACK_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
     # `python` on PATH is the one with pytest, as in a project's own virtualenv.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(checkout)

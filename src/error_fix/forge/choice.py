@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from ..config import Settings
 from .interface import Forge, ForgeError
@@ -43,3 +45,24 @@ def open_forge(
     if repo is None:
         raise ForgeError("the local forge needs a git repository")
     return LocalForge(repo, settings)
+
+
+class HoldsForge:
+    """A Python API face holding an open forge: ``close()`` (or a ``with`` block) releases it."""
+
+    _forge: Forge
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the forge's connections (GitHub's client; nothing for the local forge)."""
+        self._forge.close()
