@@ -56,3 +56,10 @@ def github_env(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
     for option, value in FAST.items():
         monkeypatch.setitem(GitHubForge.__init__.__kwdefaults__, option, value)
     return gh
+
+
+@pytest.fixture
+def no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Slack webhook from the caller's environment: alerts are only logged."""
+    for name in ("SLACK_WEBHOOK_URL", "ERROR_FIX_SLACK_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)

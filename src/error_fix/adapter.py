@@ -1,18 +1,24 @@
 """Drive error-fix as a tool from an orchestrator.
 
-``ErrorAutomationAdapter(ToolConfig("error-fix", params)).execute(request)`` returns
-``{"exit_code": int, "output": str, "metadata": dict}``; exit_code is 0 when the task was done,
-1 when the patch was rejected or anything went wrong (``output`` then says what, in one line).
+``ErrorAutomationAdapter(ToolConfig("error_automation", params), event_bus=None).execute(request)``
+returns ``{"exit_code": int, "output": dict, "metadata": {"task_id", "confidence", ...}}``;
+exit_code is 0 when the task was done, 1 when the patch was rejected or anything went wrong
+(``output`` then has ``error``, one line).
 
-Requests::
+Requests (``task_id`` is optional, default "unknown")::
 
     {"task_type": "apply_patch", "patch_path": "fix.patch"}
     {"task_type": "process_queue", "action": "list"}
     {"task_type": "process_queue", "action": "approve", "patch_id": "..."}
     {"task_type": "process_queue", "action": "reject", "patch_id": "...", "reason": "..."}
 
+``output`` is PatchApplier.apply_with_validation's dict for apply_patch, ``{"status":
+"success", "pending": [...]}`` (ReviewQueueProcessor.list_pending) for list, the approve or
+reject dict otherwise, ``{"error": ...}`` when the request could not be carried out.
+
 ``params``: ``repo`` (default "."), ``base`` (default "HEAD"), ``actor`` (who approves/rejects,
-default the tool id), and any setting (``auto_merge_threshold``, ``pr_threshold``, ...).
+default the tool id), ``forge`` (local, github or auto; default local), ``token`` (GitHub), and
+any setting (``auto_merge_threshold``, ``pr_threshold``, ...).
 """
 
 from __future__ import annotations
@@ -24,17 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, Settings, load_settings
-from .decision import PatchDecision
 from .events import EventBus, task
-from .forge.interface import Forge, ForgeError, Outcome
-from .forge.local import LocalForge
-from .forge.observed import ObservedForge
+from .forge.interface import ForgeError
 from .pipeline import PatchApplier
 from .proc import GitError
-from .report import terminal
+from .review_queue import ReviewQueueProcessor
 from .workspace import WorkspaceError, resolve_repo
 
-_NOT_SETTINGS = {"repo", "base", "actor"}
+_NOT_SETTINGS = {"repo", "base", "actor", "forge", "token"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ class ToolAdapter(ABC):
         """Run one request; never raises."""
 
     @staticmethod
-    def result(exit_code: int, output: str, **metadata: Any) -> dict[str, Any]:
-        return {"exit_code": exit_code, "output": output, "metadata": metadata}
+    def result(exit_code: int, output: Mapping[str, Any], **metadata: Any) -> dict[str, Any]:
+        return {"exit_code": exit_code, "output": dict(output), "metadata": metadata}
 
 
 class RequestError(Exception):
@@ -78,7 +81,8 @@ class ErrorAutomationAdapter(ToolAdapter):
 
     def __init__(self, config: ToolConfig, event_bus: EventBus | None = None) -> None:
         super().__init__(config)
-        self.events = event_bus
+        self.event_bus = event_bus
+        """Where task and patch events go: the orchestrator's bus."""
 
     def _repo(self) -> Path:
         return resolve_repo(Path(str(self.config.params.get("repo", "."))).resolve())
@@ -91,12 +95,14 @@ class ErrorAutomationAdapter(ToolAdapter):
         }
         return load_settings(repo, None, overrides)
 
-    def _forge(self, repo: Path, settings: Settings) -> Forge:
-        forge: Forge = LocalForge(repo, settings)
-        return ObservedForge(forge, self.events) if self.events is not None else forge
+    def _forge_params(self) -> dict[str, Any]:
+        params = self.config.params
+        return {"forge": str(params.get("forge", "local")), "token": params.get("token")}
 
     def execute(self, request: Mapping[str, Any]) -> dict[str, Any]:
         task_type = request.get("task_type")
+        task_id = str(request.get("task_id") or "unknown")
+        metadata: dict[str, Any] = {"task_id": task_id, "task_type": task_type, "confidence": {}}
         try:
             if task_type is None:
                 raise RequestError("missing field: task_type")
@@ -104,78 +110,66 @@ class ErrorAutomationAdapter(ToolAdapter):
                 raise RequestError(
                     f"unknown task_type {task_type!r}; expected one of {', '.join(self.TASK_TYPES)}"
                 )
-            with task(self.events, str(task_type), tool_id=self.config.tool_id) as summary:
+            about = {"patch_path": str(request["patch_path"])} if request.get("patch_path") else {}
+            with task(
+                self.event_bus,
+                str(task_type),
+                task_id=task_id,
+                tool_id=self.config.tool_id,
+                **about,
+            ) as summary:
                 if task_type == "apply_patch":
-                    response = self._apply_patch(request)
+                    code, output, details = self._apply_patch(request)
                 else:
-                    response = self._process_queue(request)
-                summary["exit_code"] = response["exit_code"]
-            return response
-        except (RequestError, ConfigError, WorkspaceError, ForgeError, GitError) as exc:
-            return self.result(1, f"error: {exc}", task_type=task_type, error=str(exc))
+                    code, output, details = self._process_queue(request)
+                summary.update(exit_code=code, result=output)
+        except (RequestError, ConfigError, WorkspaceError, ForgeError, GitError, ValueError) as exc:
+            return self.result(1, {"error": str(exc)}, **metadata, error=str(exc))
+        return self.result(code, output, **{**metadata, **details})
 
-    def _apply_patch(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def _apply_patch(
+        self, request: Mapping[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, Any]]:
         patch_path = Path(_required(request, "patch_path"))
         repo = self._repo()
-        settings = self._settings(repo)
-        base = str(self.config.params.get("base", "HEAD"))
-        scored = PatchApplier(settings, events=self.events).score(repo, patch_path, base)
-        verdict = scored.verdict
-        output = terminal(verdict, str(settings.decision_log_path(repo)))
-        metadata: dict[str, Any] = {
-            "task_type": "apply_patch",
+        applier = PatchApplier(
+            self._settings(repo),
+            events=self.event_bus,
+            repo_path=repo,
+            base=str(self.config.params.get("base", "HEAD")),
+            **self._forge_params(),
+        )
+        applied = applier.apply(patch_path)
+        verdict = applied.verdict
+        details = {
+            "confidence": dict(verdict.confidence),
             "decision": str(verdict.decision),
             "overall": verdict.overall,
             "verdict": verdict.to_dict(),
+            "forge": applied.published.to_dict() if applied.published is not None else None,
         }
-        if verdict.decision is PatchDecision.REJECTED or scored.patch is None:
-            return self.result(1, output, **metadata)
-        published = self._forge(repo, settings).publish(verdict, scored.patch)
-        metadata["forge"] = published.to_dict()
-        output += f"\nForge: {published.outcome} — {published.message}"
-        return self.result(1 if published.outcome is Outcome.FAILED else 0, output, **metadata)
+        return (1 if applied.error else 0), applied.to_dict(), details
 
-    def _process_queue(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def _process_queue(
+        self, request: Mapping[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, Any]]:
         action = _required(request, "action")
-        repo = self._repo()
-        settings = self._settings(repo)
-        forge = self._forge(repo, settings)
-        actor = str(self.config.params.get("actor", self.config.tool_id))
-        if action == "list":
-            entries = forge.queue()
-            listing = [
-                {
-                    "id": e.id,
-                    "branch": e.branch,
-                    "title": e.title,
-                    "status": e.status,
-                    "decision": e.decision,
-                    "overall": e.overall,
-                    "age_hours": round(e.age_hours(), 2),
-                }
-                for e in entries
-            ]
-            output = "\n".join(f"{e['id']}  {e['status']}  {e['title']}" for e in listing)
-            return self.result(
-                0,
-                output or "The review queue is empty.",
-                task_type="process_queue",
-                action="list",
-                entries=listing,
-            )
-        if action not in ("approve", "reject"):
+        if action not in ("list", "approve", "reject"):
             raise RequestError(f"unknown action {action!r}; expected list, approve or reject")
-        patch_id = _required(request, "patch_id")
-        if action == "approve":
-            result = forge.approve(patch_id, actor)
-        else:
-            result = forge.reject(patch_id, _required(request, "reason"), actor)
-        code = 1 if result.outcome is Outcome.FAILED else 0
-        return self.result(
-            code,
-            f"{result.outcome}: {result.message}",
-            task_type="process_queue",
-            action=action,
-            patch_id=patch_id,
-            **result.to_dict(),
-        )
+        repo = self._repo()
+        with ReviewQueueProcessor(
+            repo,
+            settings=self._settings(repo),
+            actor=str(self.config.params.get("actor", self.config.tool_id)),
+            event_bus=self.event_bus,
+            **self._forge_params(),
+        ) as queue:
+            if action == "list":
+                return 0, {"status": "success", "pending": queue.list_pending()}, {"action": action}
+            patch_id = _required(request, "patch_id")
+            if action == "approve":
+                answer = queue.approve(patch_id)
+            else:
+                answer = queue.reject(patch_id, _required(request, "reason"))
+        code = 1 if answer["status"] == "failed" else 0
+        return code, answer, {"action": action, "patch_id": patch_id}

@@ -7,9 +7,7 @@ Exit codes: 0 decided (auto_merge, auto_merge_pr, manual_review) or command done
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import signal
 import sys
 import threading
@@ -84,8 +82,6 @@ _OVERRIDES = {
     "threshold_count": "queue_alert_count",
     "threshold_hours": "queue_alert_hours",
 }
-
-WEBHOOK_VARIABLES = ("ERROR_FIX_SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,11 +180,6 @@ def _repo(args: argparse.Namespace) -> Path:
     return resolve_repo(args.repo.resolve())
 
 
-def _who() -> str:
-    """Who acts: the workflow's actor on GitHub Actions, else the local user."""
-    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-
-
 def _events(repo: Path | None, settings: Any) -> Any:
     """The command's event bus: the JSONL event log (and the Actions log on GitHub Actions),
     with alerts subscribed — to Slack when a webhook is in the environment."""
@@ -197,8 +188,7 @@ def _events(repo: Path | None, settings: Any) -> Any:
 
     state = settings.state_path(repo if repo is not None else Path.cwd())
     bus = default_bus(state)
-    webhook = next((os.environ[v] for v in WEBHOOK_VARIABLES if os.environ.get(v)), None)
-    alerts = AlertManager(slack_webhook=webhook, alert_log=state / "alerts.jsonl")
+    alerts = AlertManager(alert_log=state / "alerts.jsonl")  # Slack from the environment
     alerts.subscribe(bus, settings.queue_alert_count, settings.queue_alert_hours)
     return bus
 
@@ -211,21 +201,11 @@ def _observed(forge: Any, bus: Any) -> Any:
 
 def _forge(args: argparse.Namespace, repo: Path | None, settings: Any, write: bool = True) -> Any:
     """The forge ``--forge`` names; a GitHub one connects (and fails fast) right here."""
-    choice = args.forge
-    if choice == "auto":
-        on_github = os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get(
-            "GITHUB_REPOSITORY"
-        )
-        choice = "github" if on_github else "local"
-    if choice == "github":
-        from .forge.github import GitHubForge
+    from .forge.choice import open_forge, resolve_choice
 
-        return GitHubForge.from_environment(repo, settings, token=args.token, need_write=write)
-    from .forge.local import LocalForge
-
-    if repo is None:
+    if repo is None and resolve_choice(args.forge) == "local":
         raise UsageError("the local forge needs a git repository (--repo)")
-    return LocalForge(repo, settings)
+    return open_forge(args.forge, repo, settings, token=args.token, need_write=write)
 
 
 def _repo_if_any(args: argparse.Namespace) -> Path | None:
@@ -320,10 +300,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
+    from .review_queue import default_actor
+
     repo = _repo_if_any(args)
     settings = _load_settings(args, repo)
     forge = _forge(args, repo, settings, write=args.queue_command != "list")
-    who = _who()
+    who = default_actor()
     if args.queue_command == "list":
         entries = forge.queue()
         if args.json:
@@ -365,17 +347,19 @@ def _entry_dict(entry: Any) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .alerting import read_alerts
     from .metrics import compute_status
     from .state import read_jsonl
 
     repo = _repo_if_any(args)
     settings = _load_settings(args, repo)
     decisions = read_jsonl(settings.decision_log_path(repo)) if repo is not None else []
+    alerts = read_alerts(settings.state_path(repo) / "alerts.jsonl") if repo is not None else []
     forge = _forge(args, repo, settings, write=False)
     fixes = forge.fix_history()
     reverted = forge.reverted_commits({c for fix in fixes for c in fix.commits})
     metrics = forge.metrics(settings.queue_alert_count, settings.queue_alert_hours)
-    status = compute_status(decisions, fixes, reverted, metrics, settings.minutes_per_fix)
+    status = compute_status(decisions, fixes, reverted, metrics, settings.minutes_per_fix, alerts)
     print(json.dumps(status.to_dict(), indent=2) if args.json else status.table())
     return EXIT_OK
 

@@ -3,7 +3,8 @@
 A subscriber that raises is logged and skipped: it never breaks the pipeline or the other
 subscribers. Emitters: the pipeline (patch_validation_*, scorer_completed), the forge wrapper
 ``observed`` (patch_published, patch_approved, patch_rejected), the monitor (queue_backlog) and
-whoever runs a task (task_started, task_completed, task_failed).
+whoever runs a task (task_started, task_completed, task_failed). An orchestrator's bus may carry
+its own event types too; they are delivered like ours.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ EVENT_TYPES = (
     "patch_rejected",
     "queue_backlog",
 )
+"""The event types error-fix emits. Data keys callers rely on: task_* ``task_id``, ``task_type``
+(task_completed adds the result, task_failed the ``error``); patch_validation_started
+``patch_path``; patch_validation_completed ``patch_path``, ``decision``, ``confidence`` (the
+overall score); patch_approved / patch_rejected ``patch_id`` (and ``reason``)."""
 
 
 class EventSeverity(StrEnum):
@@ -51,29 +56,40 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened."""
+    """Something that happened. Fields in the order orchestrators construct them:
+    ``Event(event_id, event_type, severity, data, timestamp)``; error-fix passes keywords."""
 
-    event_type: str
-    """One of EVENT_TYPES."""
+    event_id: str = ""
+    """Unique id (a fresh one when empty)."""
+    event_type: str = ""
+    """What happened: one of EVENT_TYPES for error-fix's own events, or an orchestrator's own."""
     severity: EventSeverity = EventSeverity.INFO
     """How much attention it deserves."""
     data: Mapping[str, Any] = field(default_factory=dict)
     """What happened, JSON-serialisable."""
-    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    """Unique id."""
-    timestamp: str = field(default_factory=_now)
-    """UTC, ISO 8601."""
+    timestamp: str | dt.datetime = ""
+    """When: UTC, ISO 8601 (now when empty); an orchestrator may give a datetime."""
 
     def __post_init__(self) -> None:
-        if self.event_type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {self.event_type!r}")
+        if not isinstance(self.event_type, str) or not self.event_type.strip():
+            raise ValueError(f"an event needs an event_type, got {self.event_type!r}")
+        object.__setattr__(self, "severity", EventSeverity(self.severity))
+        if not self.event_id:
+            object.__setattr__(self, "event_id", uuid.uuid4().hex)
+        if not self.timestamp:
+            object.__setattr__(self, "timestamp", _now())
 
     def to_dict(self) -> dict[str, Any]:
+        stamp = self.timestamp
+        if isinstance(stamp, dt.datetime):
+            aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+            stamp = aware.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+            stamp = stamp.replace("+00:00", "Z")
         return {
             "event_id": self.event_id,
             "event_type": self.event_type,
             "severity": str(self.severity),
-            "timestamp": self.timestamp,
+            "timestamp": stamp,
             "data": dict(self.data),
         }
 
@@ -82,25 +98,30 @@ Subscriber = Callable[[Event], None]
 
 
 class EventBus:
+    """Delivers every event to its subscribers. The bus may belong to an orchestrator: event types
+    error-fix does not emit itself are delivered like its own."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
 
     def subscribe(self, subscriber: Subscriber, *event_types: str) -> None:
         """Call ``subscriber`` for every event (or only for ``event_types``)."""
-        unknown = set(event_types) - set(EVENT_TYPES)
-        if unknown:
-            raise ValueError(f"unknown event type {sorted(unknown)[0]!r}")
         with self._lock:
             self._subscribers.append((subscriber, frozenset(event_types) or None))
 
     def emit(
         self,
-        event_type: str,
+        event: Event | str,
         data: Mapping[str, Any] | None = None,
         severity: EventSeverity = EventSeverity.INFO,
     ) -> Event:
-        event = Event(event_type, severity, dict(data or {}))
+        """Deliver ``event`` (an Event, or an event type with its data and severity)."""
+        if isinstance(event, Event):
+            if data is not None:
+                raise TypeError("emit(Event) takes no data: it is the event's own")
+        else:
+            event = Event(event_type=event, severity=severity, data=dict(data or {}))
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber, wanted in subscribers:
@@ -166,18 +187,22 @@ def default_bus(state_dir: Path) -> EventBus:
 
 
 @contextmanager
-def task(bus: EventBus | None, name: str, **data: Any) -> Iterator[dict[str, Any]]:
+def task(
+    bus: EventBus | None, name: str, *, task_id: str | None = None, **data: Any
+) -> Iterator[dict[str, Any]]:
     """Emit task_started, then task_completed (with what the body put in the yielded dict) or
-    task_failed (with the error) — the error is re-raised."""
+    task_failed (with the error) — the error is re-raised. Each carries ``task_id`` (a fresh one
+    unless given) and ``task_type`` (``name``)."""
     result: dict[str, Any] = {}
+    data = {"task": name, "task_type": name, "task_id": task_id or uuid.uuid4().hex, **data}
     if bus is not None:
-        bus.emit("task_started", {"task": name, **data})
+        bus.emit("task_started", data)
     try:
         yield result
     except BaseException as exc:
         if bus is not None:
             error = str(exc) or type(exc).__name__
-            bus.emit("task_failed", {"task": name, **data, "error": error}, EventSeverity.ERROR)
+            bus.emit("task_failed", {**data, "error": error}, EventSeverity.ERROR)
         raise
     if bus is not None:
-        bus.emit("task_completed", {"task": name, **data, **result})
+        bus.emit("task_completed", {**data, **result})

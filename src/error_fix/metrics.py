@@ -6,7 +6,8 @@
 - review queue size and oldest age (the forge's queue);
 - false-positive rate: fixes merged without a human that were later reverted (a commit saying
   "This reverts commit <sha>" for the fix or its merge commit), over fixes merged without a human;
-- hours saved: fixes merged without a human × ``minutes-per-fix`` / 60.
+- hours saved: fixes merged without a human × ``minutes-per-fix`` / 60;
+- alerts sent, by type, and the latest (the alert log, old and current record formats alike).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import datetime as dt
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .alerting import ALERT_TYPES
 from .forge.interface import FixRecord, QueueMetrics
 
 DECISIONS = ("auto_merge", "auto_merge_pr", "manual_review", "rejected")
@@ -43,6 +45,10 @@ class Status:
     """reverted / merged_without_human."""
     hours_saved: float
     """merged_without_human × minutes per fix / 60."""
+    alerts: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(ALERT_TYPES, 0))
+    """Alerts sent, by type."""
+    last_alert_at: str | None = None
+    """When the latest alert was sent (UTC, ISO 8601)."""
 
     def to_dict(self) -> dict[str, Any]:
         def r(value: float | None) -> float | None:
@@ -58,6 +64,7 @@ class Status:
             "reverted": self.reverted,
             "false_positive_rate": r(self.false_positive_rate),
             "hours_saved": round(self.hours_saved, 2),
+            "alerts": {**self.alerts, "last": self.last_alert_at},
         }
 
     def table(self) -> str:
@@ -77,6 +84,10 @@ class Status:
             f"Review queue: {self.queue.total_pending} pending, "
             f"oldest {self.queue.oldest_age_hours:.1f}h",
             f"Queue health: {self.queue.health}",
+            f"Alerts: {sum(self.alerts.values())} ("
+            + ", ".join(f"{kind} {count}" for kind, count in self.alerts.items())
+            + ")"
+            + (f", last at {self.last_alert_at}" if self.last_alert_at else ""),
         ]
         return "\n".join(lines)
 
@@ -95,7 +106,9 @@ def compute_status(
     reverted_commits: set[str],
     queue: QueueMetrics,
     minutes_per_fix: float,
+    alerts: Iterable[Mapping[str, Any]] = (),
 ) -> Status:
+    """The figures; ``alerts`` are alert-log records as ``alerting.read_alerts`` gives them."""
     counts = Counter(str(record.get("decision")) for record in decision_log)
     decisions = {kind: counts.get(kind, 0) for kind in DECISIONS}
     total = sum(decisions.values())
@@ -108,6 +121,9 @@ def compute_status(
     ]
     by_machine = [f for f in merged if not f.merged_by_human]
     reverted = [f for f in by_machine if set(f.commits) & reverted_commits]
+    sent = [a for a in alerts if a.get("type") in ALERT_TYPES]
+    by_type = Counter(str(a["type"]) for a in sent)
+    moments = [m for m in (_moment(a.get("timestamp")) for a in sent) if m is not None]
     return Status(
         decisions=decisions,
         auto_merge_rate=automatic / total if total else None,
@@ -117,7 +133,24 @@ def compute_status(
         reverted=len(reverted),
         false_positive_rate=len(reverted) / len(by_machine) if by_machine else None,
         hours_saved=len(by_machine) * minutes_per_fix / 60,
+        alerts={kind: by_type.get(kind, 0) for kind in ALERT_TYPES},
+        last_alert_at=_iso(max(moments)) if moments else None,
     )
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """An aware datetime from a logged timestamp; None for none or an unreadable one."""
+    try:
+        parsed = _parse(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_time(value: Any) -> dt.datetime | None:

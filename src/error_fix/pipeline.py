@@ -1,30 +1,39 @@
 """PatchApplier: intake → workspace → scorers (concurrently) → confidence → decision → verdict.
 
-This is the untrusted half: it runs the project's code. It writes nothing into the user's checkout
-but the decision log in the self-ignoring state directory.
+``score`` is the untrusted half: it runs the project's code. It writes nothing into the user's
+checkout but the decision log in the self-ignoring state directory. ``apply_with_validation`` (the
+Python API's one call) scores and then acts through the forge in the same process, like the
+command line's ``apply``: for trusted patch sources.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import proc
+from .alerting import AlertManager
+from .applied import Applied
 from .confidence import ConfidenceScore
-from .config import COMPONENTS, Settings
+from .config import COMPONENTS, Settings, load_settings
 from .decision import PatchDecision, Verdict, decide, gates_for
 from .events import EventBus, EventSeverity
+from .forge.choice import open_forge
+from .forge.interface import ForgeError, Outcome, PublishResult
+from .forge.observed import ObservedForge
 from .patch import Patch, PatchRejected, read_patch
 from .scorers import all_scorers
 from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
 from .state import append_jsonl
 from .testrun import resolve_python
 from .timings import Timings
-from .workspace import Workspace, resolve_base, resolve_repo
+from .workspace import Workspace, WorkspaceError, resolve_base, resolve_repo
 
 ScorerDone = Callable[[ScorerResult], None]
 
@@ -52,22 +61,118 @@ def base_ref(repo: Path, base: str) -> str | None:
 
 
 class PatchApplier:
-    """Scores patches against a repository with the configured scorers."""
+    """Scores patches against a repository with the configured scorers, and acts on the decision.
+
+    Two ways to make one: ``PatchApplier(settings, ...)`` (then ``score(repo, patch)``), or with
+    keywords only, ``PatchApplier(repo_path=..., auto_merge_threshold=0.95, pr_threshold=0.80,
+    test_command=None, ...)`` — settings from the repository's ``[tool.error-fix]``, overridden
+    by the keywords (any setting's name works) — then ``apply_with_validation(patch)``.
+    """
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None = None,
         *,
         progress: Progress | None = None,
         on_scorer_done: ScorerDone | None = None,
         scorers: list[Scorer] | None = None,
         events: EventBus | None = None,
+        repo_path: str | os.PathLike[str] | None = None,
+        auto_merge_threshold: float | None = None,
+        pr_threshold: float | None = None,
+        test_command: str | Sequence[str] | None = None,
+        base: str = "HEAD",
+        forge: str = "local",
+        token: str | None = None,
+        **setting_overrides: Any,
     ) -> None:
+        self.repo_path = Path(repo_path) if repo_path is not None else Path.cwd()
+        """The repository ``apply_with_validation`` works on (default: the current directory)."""
+        if test_command is not None and not isinstance(test_command, str):
+            test_command = list(test_command)
+        overrides = {
+            "auto_merge_threshold": auto_merge_threshold,
+            "pr_threshold": pr_threshold,
+            "test_command": test_command,
+            **setting_overrides,
+        }
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if settings is None:
+            settings = load_settings(_top_level(self.repo_path), None, given)
+        elif given:
+            raise TypeError(
+                f"PatchApplier: give settings or setting keywords ({', '.join(given)}), not both"
+            )
         self.settings = settings
         self.events = events
+        self.base = base
+        """The revision patches are scored against and the forge merges into (its branch)."""
+        self.forge = forge
+        """Where ``apply_with_validation`` acts: local (default), github or auto."""
+        self._token = token
+        self._alert_manager: AlertManager | None = None
         self._progress: Progress = progress or (lambda name, message: None)
         self._on_scorer_done = on_scorer_done
         self._scorers = scorers
+
+    @property
+    def event_bus(self) -> EventBus | None:
+        """Where events go (an orchestrator may set its own bus); the same as ``events``."""
+        return self.events
+
+    @event_bus.setter
+    def event_bus(self, bus: EventBus | None) -> None:
+        self.events = bus
+
+    @property
+    def alert_manager(self) -> AlertManager:
+        """Alerts of ``apply_with_validation``: a merged auto-merge, a rejected patch. By default
+        the repository's ``alerts.jsonl`` in the state directory, and Slack when configured."""
+        if self._alert_manager is None:
+            state = self.settings.state_path(_top_level(self.repo_path))
+            self._alert_manager = AlertManager(alert_log=state / "alerts.jsonl")
+        return self._alert_manager
+
+    @alert_manager.setter
+    def alert_manager(self, manager: AlertManager) -> None:
+        self._alert_manager = manager
+
+    def apply_with_validation(self, patch_path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Score the patch, act on the decision through the forge, and say what happened:
+        ``{"decision", "confidence", "action_taken": {"status", ...}}``, or for a patch that
+        cannot be used ``{"decision": "rejected", "confidence": {...0...}, "error"}`` (see
+        ``applied.py``). Never raises for a bad patch; a broken set-up (no repository, a GitHub
+        forge that cannot connect) raises WorkspaceError or ForgeError."""
+        return self.apply(patch_path).to_dict()
+
+    def apply(self, patch_path: str | os.PathLike[str]) -> Applied:
+        """``apply_with_validation`` as an :class:`Applied` (the verdict and the forge's answer).
+
+        The forge connects before scoring: a GitHub forge that cannot must not cost a test run.
+        """
+        path = Path(patch_path)
+        repo = resolve_repo(self.repo_path)
+        forge = open_forge(self.forge, repo, self.settings, token=self._token)
+        try:
+            scored = self.score(repo, path, self.base)
+            published: PublishResult | None = None
+            if scored.patch is not None and scored.verdict.decision is not PatchDecision.REJECTED:
+                acting = forge if self.events is None else ObservedForge(forge, self.events)
+                try:
+                    published = acting.publish(scored.verdict, scored.patch)
+                except (ForgeError, proc.GitError) as exc:
+                    published = PublishResult(Outcome.FAILED, f"the forge could not act: {exc}")
+        finally:
+            forge.close()
+        applied = Applied(scored.verdict, published, path, self.settings.decision_log_path(repo))
+        verdict = scored.verdict
+        if verdict.decision is PatchDecision.REJECTED:
+            self.alert_manager.alert_patch_failed(
+                str(path), applied.error or "rejected", dict(verdict.confidence)
+            )
+        elif published is not None and published.outcome is Outcome.MERGED:
+            self.alert_manager.alert_auto_merge_success(str(path), dict(verdict.confidence))
+        return applied
 
     def score(self, repo: Path, patch_path: Path, base: str = "HEAD") -> Scored:
         """Decide about the patch at ``patch_path``; append the decision to the decision log.
@@ -79,7 +184,10 @@ class PatchApplier:
         base_sha = resolve_base(repo, base)
         base_info = {"sha": base_sha, "ref": base_ref(repo, base), "rev": base}
         settings = self.settings
-        self._emit("patch_validation_started", {"patch": str(patch_path), "base": base_sha})
+        self._emit(
+            "patch_validation_started",
+            {"patch": str(patch_path), "patch_path": str(patch_path), "base": base_sha},
+        )
         patch: Patch | None = None
         timings = Timings()
         try:
@@ -99,8 +207,10 @@ class PatchApplier:
             "patch_validation_completed",
             {
                 "patch": str(patch_path),
+                "patch_path": str(patch_path),
                 "identity": verdict.identity,
                 "decision": str(verdict.decision),
+                "confidence": verdict.overall,
                 "overall": verdict.overall,
                 "gates": [g.name for g in verdict.gates],
                 "reason": verdict.reason,
@@ -228,6 +338,14 @@ class PatchApplier:
             raise
         pool.shutdown(wait=True)
         return results
+
+
+def _top_level(path: Path) -> Path:
+    """The top of the git work tree holding ``path``; ``path`` itself when it is in none."""
+    try:
+        return resolve_repo(path)
+    except WorkspaceError:
+        return path
 
 
 def _with_python(command: tuple[str, ...], python: str, env: dict[str, str]) -> tuple[str, ...]:

@@ -85,7 +85,7 @@ def test_monitor_alerts_and_keeps_exactly_one_tracking_issue(
         assert len(slack.messages) == 2  # no alert once healthy
         secret = slack.url
     alerts = (checkout / ".state" / "alerts.jsonl").read_text()
-    assert alerts.count('"kind":"queue_backlog"') == 2
+    assert alerts.count('"type":"queue_backlog"') == 2
     events = (checkout / ".state" / "events.jsonl").read_text()
     assert events.count('"event_type":"queue_backlog"') == 2
     assert secret not in alerts + events

@@ -30,6 +30,7 @@ def test_apply_patch_emits_every_event_in_order(repo: SampleRepo, tmp_path: Path
     artifact = repo.patch_file(DIVIDE_FIX, tmp_path / "artifact", error={"id": "div-zero"})
     response = adapter(repo).execute({"task_type": "apply_patch", "patch_path": str(artifact)})
     assert response["exit_code"] == 0, response["output"]
+    assert response["output"]["action_taken"]["status"] == "merged"
     assert response["metadata"]["decision"] == "auto_merge"
     assert response["metadata"]["forge"]["outcome"] == "merged"
     assert "if b == 0" in repo.show("main", "src/calc/ops.py")
@@ -82,7 +83,7 @@ def test_rejected_patch_is_exit_code_1(repo: SampleRepo, tmp_path: Path) -> None
     response = adapter(repo).execute({"task_type": "apply_patch", "patch_path": str(patch)})
     assert response["exit_code"] == 1
     assert response["metadata"]["decision"] == "rejected"
-    assert "protected path" in response["output"]
+    assert "protected path" in response["output"]["error"]
 
 
 def test_process_queue_list_approve_reject_round_trip(repo: SampleRepo, tmp_path: Path) -> None:
@@ -97,11 +98,11 @@ def test_process_queue_list_approve_reject_round_trip(repo: SampleRepo, tmp_path
             == "needs_review"
         )
     listing = tool.execute({"task_type": "process_queue", "action": "list"})
-    assert [e["id"] for e in listing["metadata"]["entries"]] == ["err-1", "err-2"]
+    assert [e["patch_id"] for e in listing["output"]["pending"]] == ["err-1", "err-2"]
     approved = tool.execute(
         {"task_type": "process_queue", "action": "approve", "patch_id": "err-1"}
     )
-    assert approved["exit_code"] == 0 and approved["metadata"]["outcome"] == "merged"
+    assert approved["exit_code"] == 0 and approved["output"]["status"] == "merged"
     assert "def one" in repo.show("main", "src/calc/one.py")
     rejected = tool.execute(
         {
@@ -111,11 +112,12 @@ def test_process_queue_list_approve_reject_round_trip(repo: SampleRepo, tmp_path
             "reason": "not needed",
         }
     )
-    assert rejected["exit_code"] == 0 and rejected["metadata"]["outcome"] == "rejected"
+    assert rejected["exit_code"] == 0 and rejected["output"]["status"] == "rejected"
     assert "error-fix/err-2" not in repo.branches()
-    assert tool.execute({"task_type": "process_queue", "action": "list"})["output"] == (
-        "The review queue is empty."
-    )
+    assert tool.execute({"task_type": "process_queue", "action": "list"})["output"] == {
+        "status": "success",
+        "pending": [],
+    }
     events = (repo.path / ".state/events.jsonl").read_text()
     assert '"patch_approved"' in events and '"patch_rejected"' in events
 
@@ -123,19 +125,19 @@ def test_process_queue_list_approve_reject_round_trip(repo: SampleRepo, tmp_path
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        ({}, "error: missing field: task_type"),
-        ({"task_type": "deploy"}, "error: unknown task_type 'deploy'"),
-        ({"task_type": "apply_patch"}, "error: missing field: patch_path"),
-        ({"task_type": "process_queue"}, "error: missing field: action"),
-        ({"task_type": "process_queue", "action": "approve"}, "error: missing field: patch_id"),
+        ({}, "missing field: task_type"),
+        ({"task_type": "deploy"}, "unknown task_type 'deploy'"),
+        ({"task_type": "apply_patch"}, "missing field: patch_path"),
+        ({"task_type": "process_queue"}, "missing field: action"),
+        ({"task_type": "process_queue", "action": "approve"}, "missing field: patch_id"),
         (
             {"task_type": "process_queue", "action": "reject", "patch_id": "x"},
-            "error: missing field: reason",
+            "missing field: reason",
         ),
-        ({"task_type": "process_queue", "action": "shuffle"}, "error: unknown action 'shuffle'"),
+        ({"task_type": "process_queue", "action": "shuffle"}, "unknown action 'shuffle'"),
         (
             {"task_type": "process_queue", "action": "approve", "patch_id": "nope"},
-            "error: no queued fix with id 'nope'",
+            "no queued fix with id 'nope'",
         ),
     ],
 )
@@ -144,7 +146,7 @@ def test_bad_requests_are_errors_with_a_message(
 ) -> None:
     response = adapter(repo).execute(request_)
     assert response["exit_code"] == 1
-    assert response["output"].startswith(message)
+    assert response["output"]["error"].startswith(message)
 
 
 def test_bad_settings_in_params_are_errors(repo: SampleRepo, tmp_path: Path) -> None:
@@ -153,9 +155,11 @@ def test_bad_settings_in_params_are_errors(repo: SampleRepo, tmp_path: Path) -> 
     )
     assert response == {
         "exit_code": 1,
-        "output": "error: pr-threshold must be between 0 and 1, got 3.0",
+        "output": {"error": "pr-threshold must be between 0 and 1, got 3.0"},
         "metadata": {
+            "task_id": "unknown",
             "task_type": "process_queue",
+            "confidence": {},
             "error": "pr-threshold must be between 0 and 1, got 3.0",
         },
     }

@@ -45,7 +45,7 @@ def test_each_alert_type_delivers_its_payload(tmp_path: Path) -> None:
         ":warning: Review queue backlog: 12 fix(es) waiting, oldest 80h (thresholds 10 / 72h)",
         ":white_check_mark: Auto-merged fix: fixes/b.patch (confidence 0.97)",
     ]
-    kinds = [(r["kind"], r.get("slack"), r.get("delivered")) for r in lines(log)]
+    kinds = [(r["type"], r.get("slack"), r.get("delivered")) for r in lines(log)]
     assert kinds == [
         ("patch_failed", "sending", None),
         ("slack_delivery", None, True),
@@ -64,7 +64,7 @@ def test_no_backlog_alert_under_both_thresholds(tmp_path: Path) -> None:
         assert alerts.alert_queue_backlog(3, 72.0)  # one threshold is enough
         assert alerts.alert_queue_backlog(5, 1.0, threshold_count=5)
         assert len(slack.wait_for(2)) == 2
-    assert [r["kind"] for r in lines(log) if r["kind"] != "slack_delivery"] == [
+    assert [r["type"] for r in lines(log) if r["type"] != "slack_delivery"] == [
         "queue_backlog",
         "queue_backlog",
     ]
@@ -87,10 +87,11 @@ def test_slack_outage_still_logs_raises_nothing_and_never_leaks_the_url(
         alerts = AlertManager(slack_webhook=url, alert_log=log)
         assert alerts.alert_patch_failed("fixes/a.patch", "boom", None) is False
     records = lines(log)
-    assert records[0]["kind"] == "patch_failed"
+    assert records[0]["type"] == "patch_failed"
     assert records[1] == {
+        "timestamp": records[1]["timestamp"],
         "alert_id": records[0]["alert_id"],
-        "kind": "slack_delivery",
+        "type": "slack_delivery",
         "delivered": False,
     }
     out = capsys.readouterr()
@@ -103,7 +104,7 @@ def test_slack_outage_still_logs_raises_nothing_and_never_leaks_the_url(
 def test_without_a_webhook_alerts_are_only_logged(tmp_path: Path) -> None:
     log = tmp_path / "alerts.jsonl"
     assert AlertManager(alert_log=log).alert_auto_merge_success("p", 1.0) is False
-    assert [(r["kind"], r["slack"]) for r in lines(log)] == [("auto_merge_success", "off")]
+    assert [(r["type"], r["slack"]) for r in lines(log)] == [("auto_merge_success", "off")]
 
 
 def test_alerts_follow_events(tmp_path: Path) -> None:

@@ -180,3 +180,6 @@ class Forge(ABC):
 
     def metrics(self, max_count: int, max_hours: float) -> QueueMetrics:
         return queue_metrics(self.queue(), max_count, max_hours)
+
+    def close(self) -> None:  # noqa: B027 - optional: most forges hold nothing open
+        """Release what the forge holds open (the GitHub client's connections)."""

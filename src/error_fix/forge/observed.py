@@ -42,7 +42,13 @@ class ObservedForge(Forge):
         result = self.inner.approve(entry_id, who)
         self.bus.emit(
             "patch_approved",
-            {"forge": self.name, "id": entry_id, "by": who, **result.to_dict()},
+            {
+                "forge": self.name,
+                "id": entry_id,
+                "patch_id": entry_id,
+                "by": who,
+                **result.to_dict(),
+            },
             _severity(result),
         )
         return result
@@ -51,7 +57,14 @@ class ObservedForge(Forge):
         result = self.inner.reject(entry_id, reason, who)
         self.bus.emit(
             "patch_rejected",
-            {"forge": self.name, "id": entry_id, "by": who, "reason": reason, **result.to_dict()},
+            {
+                "forge": self.name,
+                "id": entry_id,
+                "patch_id": entry_id,
+                "by": who,
+                "reason": reason,
+                **result.to_dict(),
+            },
             _severity(result),
         )
         return result
@@ -67,3 +80,6 @@ class ObservedForge(Forge):
 
     def report_backlog(self, metrics: QueueMetrics, entries: list[QueueEntry]) -> str | None:
         return self.inner.report_backlog(metrics, entries)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -585,21 +585,17 @@ def test_pagination_over_250_prs(
     assert api.get_pulls().totalCount == 250
 
 
-def test_seeding_1200_prs_is_fast_and_searchable(
+def test_1200_seeded_prs_are_listed_and_searchable(
     gh: FakeGitHub, connect: Callable[..., Github], fake_repo: FakeRepo
 ) -> None:
-    started = time.perf_counter()
     old = datetime.now(UTC) - timedelta(days=30)
     for n in range(1200):
         labels = ["error-fix"] if n % 2 else ["other"]
         gh.seed_pull(REPO, f"bot/fix-{n}", labels=labels, created_at=old + timedelta(seconds=n))
-    assert time.perf_counter() - started < 2.0
 
     client = connect(per_page=100)
-    started = time.perf_counter()
     everything = list(client.get_repo(REPO).get_pulls(state="all"))
     assert len(everything) == 1200 and everything[0].created_at > everything[-1].created_at
-    assert time.perf_counter() - started < 5.0
     found = client.search_issues(f"repo:{REPO} is:pr is:open label:error-fix")
     assert found.totalCount == 600
     assert {lb.name for lb in found[0].labels} == {"error-fix"}

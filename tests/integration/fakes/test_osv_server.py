@@ -262,5 +262,5 @@ def test_closed_port_refuses_immediately() -> None:
     assert closed_port_url().endswith(f":{closed_port()}/v1/query")
     started = time.monotonic()
     with pytest.raises(requests.ConnectionError):
-        requests.post(closed_port_url(), json={}, timeout=5)
-    assert time.monotonic() - started < 1
+        requests.post(closed_port_url(), json={}, timeout=30)
+    assert time.monotonic() - started < 10  # refused, not timed out
