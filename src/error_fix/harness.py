@@ -9,7 +9,8 @@ agrees to the change (the ``test_harness_changed`` gate).
 
 An existing test the patch edits (its body, decorators or class), deletes, or deletes the file of,
 is *edited*: if that test then fails against the patched source, the patch changed a tested
-contract (the ``changes_tested_behaviour`` gate).
+contract (the ``changes_tested_behaviour`` gate). The tests it adds or edits are its own: they
+prove the fix, and only they run on the patched and before trees.
 """
 
 from __future__ import annotations
@@ -189,17 +190,33 @@ def defined_name(nodeid: str) -> tuple[str, str]:
     return path, rest.split("[", 1)[0]
 
 
-def edited_tests(patch: Patch, base: Path, patched: Path) -> frozenset[tuple[str, str]]:
-    """Existing tests (as :func:`defined_name` gives them) whose definition the patch changes or
-    removes. A test file that no longer parses has every test edited."""
+@dataclass(frozen=True)
+class PatchedTests:
+    """What the patch does to the tests, by definition (see :func:`defined_name`)."""
+
+    edited: frozenset[tuple[str, str]]
+    """Existing tests whose definition it changes or removes."""
+    own: tuple[str, ...]
+    """pytest selectors of the tests it adds or changes: ``file::name`` (all its parameters),
+    or a whole file when the file is new or does not parse."""
+
+
+def patched_tests(patch: Patch, base: Path, patched: Path) -> PatchedTests:
+    """The tests the patch edits, and the ones it brings (new or changed). A test file that no
+    longer parses has every test edited, and counts as the patch's whole."""
     edited: set[tuple[str, str]] = set()
+    own: list[str] = []
     for change in patch.files:
-        if not change.is_test or change.old_path is None or not change.old_path.endswith(".py"):
+        if not change.is_test or not change.path.endswith(".py"):
             continue
-        old = _definitions(_read(base, change.old_path))
+        old = _definitions(_read(base, change.old_path)) if change.old_path else {}
         new_text = None if change.status == "deleted" else _read(patched, change.path)
-        new = _definitions(new_text) if change.path == change.old_path else {}
+        new = _definitions(new_text) if change.path == change.old_path or not old else {}
+        if change.status != "deleted" and (new is None or change.path != change.old_path):
+            own.append(change.path)
+        elif new:
+            own += [f"{change.path}::{n}" for n, d in new.items() if (old or {}).get(n) != d]
         for name, definition in (old or {}).items():
-            if new is None or new.get(name) != definition:
+            if change.old_path and (new is None or new.get(name) != definition):
                 edited.add((change.old_path, name))
-    return frozenset(edited)
+    return PatchedTests(frozenset(edited), tuple(own))

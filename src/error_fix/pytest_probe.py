@@ -7,7 +7,7 @@ error_fix and must run on any Python the project uses. It:
   ``ERROR_FIX_COVERAGE_INCLUDE`` (the ones the patch changes) or of every file under
   ``ERROR_FIX_SOURCE_ROOTS`` — with the project's coverage when it has one, else error-fix's own
   copy from ``ERROR_FIX_COVERAGE_FALLBACK``, so the one patched test run also measures patch
-  coverage — paused during the tests of the files in ``ERROR_FIX_COVERAGE_PAUSE``;
+  coverage — paused during the tests ``ERROR_FIX_COVERAGE_PAUSE`` names (one per line);
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
 - checks every report against what the test really raised: a phase that raised (other than a
   skip) must not be reported passed, nor skipped unless the test is an expected failure — a
@@ -36,7 +36,7 @@ _skipped_by_marks: list[str] = []
 _raised: dict[tuple[str, str], type[BaseException]] = {}
 _rewritten: dict[str, str] = {}
 _SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipTest)
-_unmeasured = {p for p in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split(os.pathsep) if p}
+_unmeasured = tuple(s for s in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split("\n") if s)
 
 
 def _start_coverage() -> None:
@@ -73,10 +73,12 @@ _start_coverage()
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
-    # Tests of the files in ERROR_FIX_COVERAGE_PAUSE do not count: their patched versions run,
+    # The tests named in ERROR_FIX_COVERAGE_PAUSE do not count: their other version runs,
     # measured, elsewhere.
-    where = os.path.realpath(str(getattr(item, "path", item.fspath)))
-    paused = _coverage is not None and where in _unmeasured
+    nodeid = item.nodeid
+    paused = _coverage is not None and any(
+        nodeid == s or nodeid.startswith((s + "[", s + "::")) for s in _unmeasured
+    )
     if paused:
         _coverage.stop()
     try:

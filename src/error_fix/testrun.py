@@ -148,7 +148,8 @@ class TestRunner:
         ``coverage``: True measures every file under the tree's import roots; a list of
         tree-relative paths measures only those (far cheaper: untraced code runs at full speed).
         ``collect_only``: only collect (the run's ``selected`` says what would run).
-        ``unmeasured``: tree-relative test files whose tests coverage does not count.
+        ``unmeasured``: pytest selectors (``file::name``) of tests whose run coverage does not
+        count (their other version runs measured elsewhere).
         Raises SandboxRefused when the sandbox is required and cannot be had.
         """
         with self._lock:
@@ -189,8 +190,7 @@ class TestRunner:
             if fallback is not None:
                 env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
             if unmeasured:
-                paths = [os.path.realpath(tree / path) for path in unmeasured]
-                env["ERROR_FIX_COVERAGE_PAUSE"] = os.pathsep.join(paths)
+                env["ERROR_FIX_COVERAGE_PAUSE"] = "\n".join(unmeasured)
         args = [
             *self.command,
             *(("--collect-only", "-q") if collect_only else ()),

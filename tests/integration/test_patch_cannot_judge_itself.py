@@ -99,15 +99,15 @@ def test_a_conftest_that_rewrites_reports_is_caught(
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
     fired = gates(verdict)
     assert "tests/conftest.py" in fired["test_harness_changed"]
+    # The base's suite, with the base's conftest, judges the patched source.
+    assert TEST_ADD in fired["regression"]
+    assert verdict.tests["pass_to_fail"] == [TEST_ADD]
     if with_new_test:
-        # The patch's conftest is in force where its own tests run (the proof runs): the probe
-        # sees test_add's report say "passed" although its call raised, and trusts nothing.
-        assert TEST_ADD in fired["unknown:tests"]
-        assert "its call raised AssertionError, its report says passed" in fired["unknown:tests"]
-    else:
-        # The base's suite, with the base's conftest, judges the patched source.
-        assert TEST_ADD in fired["regression"]
-        assert verdict.tests["pass_to_fail"] == [TEST_ADD]
+        # The patch's conftest is in force where its own tests prove the fix: on the before tree
+        # the new test raises, its report says "passed", and the probe trusts nothing.
+        reason = fired["unknown:tests"]
+        assert "tests/test_ops.py::test_divide_by_zero" in reason
+        assert "its call raised ZeroDivisionError, its report says passed" in reason
 
 
 @pytest.mark.parametrize(

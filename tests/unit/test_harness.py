@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from error_fix.harness import HarnessChange, defined_name, edited_tests, harness_changes
+from error_fix.harness import HarnessChange, defined_name, harness_changes, patched_tests
 from error_fix.patch import Patch
 from tests.sample import SampleRepo, dedent, make_patch
 
@@ -212,7 +212,7 @@ TEST_FILE = dedent(BASE["tests/test_ops.py"])
 )
 def test_edited_tests(tmp_path: Path, new_text: str | None, expected: set[str]) -> None:
     patch, base, patched = trees(tmp_path, {"tests/test_ops.py": new_text})
-    edited = edited_tests(patch, base, patched)
+    edited = patched_tests(patch, base, patched).edited
     assert edited == {("tests/test_ops.py", name) for name in expected}
 
 
@@ -222,3 +222,27 @@ def test_test_name_drops_parameters() -> None:
         "TestA::test_b",
     )
     assert defined_name("tests/test_x.py::test_c") == ("tests/test_x.py", "test_c")
+
+
+@pytest.mark.parametrize(
+    ("changes", "own"),
+    [
+        (
+            {
+                "tests/test_ops.py": TEST_FILE.replace("1 + 1 == 2", "1 + 1 == 3")
+                + "\n\ndef test_new():\n    pass\n"
+            },
+            ("tests/test_ops.py::test_add", "tests/test_ops.py::test_new"),
+        ),
+        ({"tests/test_new.py": "def test_x():\n    pass\n"}, ("tests/test_new.py",)),
+        ({"tests/test_ops.py": TEST_FILE + "\ndef broken(:\n"}, ("tests/test_ops.py",)),
+        ({"tests/test_ops.py": None}, ()),
+        ({"tests/test_ops.py": TEST_FILE.replace("import pytest\n", "import pytest\nX = 1\n")}, ()),
+    ],
+    ids=["edited-and-new", "new-file", "unparseable", "deleted", "helper-only"],
+)
+def test_the_patch_s_own_tests_are_what_it_adds_or_changes(
+    tmp_path: Path, changes: dict[str, str | None], own: tuple[str, ...]
+) -> None:
+    patch, base, patched = trees(tmp_path, changes)
+    assert patched_tests(patch, base, patched).own == own

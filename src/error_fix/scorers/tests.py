@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import proc
-from ..harness import HarnessChange, defined_name, edited_tests
+from ..harness import HarnessChange, defined_name, patched_tests
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
@@ -72,14 +72,15 @@ def _status(run: TestRun, nodeid: str) -> TestStatus | None:
     return None
 
 
-def _selectable_test_files(paths: Iterable[str], tree: Path) -> list[str]:
+def _selectable(selectors: Iterable[str], tree: Path) -> list[str]:
+    """The selectors whose file is a test module in ``tree`` (not a conftest, not a patch)."""
     return [
-        p
-        for p in paths
-        if p.endswith(".py")
-        and not p.endswith(("conftest.py", *PATCH_SUFFIXES))
-        and is_test_path(p)
-        and (tree / p).is_file()
+        selector
+        for selector in selectors
+        if (path := _file_of(selector)).endswith(".py")
+        and not path.endswith(("conftest.py", *PATCH_SUFFIXES))
+        and is_test_path(path)
+        and (tree / path).is_file()
     ]
 
 
@@ -123,10 +124,12 @@ class BesideTheSuite:
     """The base's collection (None: the regression tree is the base)."""
 
 
-def _covers(ids: Iterable[str], nodeid: str) -> bool:
-    """``nodeid`` is one of ``ids`` or lies in a file that is."""
-    chosen = set(ids)
-    return nodeid in chosen or _file_of(nodeid) in chosen
+def _covers(selectors: Iterable[str], nodeid: str) -> bool:
+    """``nodeid`` is one of ``selectors``, one of its parameters or methods, or in its file."""
+    return any(
+        nodeid == s or nodeid.startswith((f"{s}[", f"{s}::")) or _file_of(nodeid) == s
+        for s in selectors
+    )
 
 
 def _run_selected(runner: TestRunner, tree: Path, ids: list[str], label: str, **kw: Any) -> TestRun:
@@ -156,7 +159,8 @@ class TestsScorer(Scorer):
     def _score(self, ctx: ScoringContext) -> ScorerResult:
         settings = ctx.settings
         harness_gates = _harness_gates(ctx.harness)
-        edited = edited_tests(ctx.patch, ctx.base, ctx.patched)  # read before any test runs
+        changes = patched_tests(ctx.patch, ctx.base, ctx.patched)  # read before any test runs
+        edited = changes.edited
         base_state = _state(ctx.base)
         sandbox = ctx.sandbox.status.to_dict() if ctx.sandbox else {"on": False}
         python = resolve_python(settings.python, ctx.env)
@@ -185,8 +189,7 @@ class TestsScorer(Scorer):
         same_tree = before_tree == ctx.patched
         separate_proof = regression_tree != ctx.patched
         judge_base = regression_tree != ctx.base
-        touched_files = _selectable_test_files(ctx.patch.test_files, ctx.patched)
-        targets = list(touched_files)
+        targets = _selectable(changes.own, ctx.patched)
         failing_test = ctx.patch.error.failing_test if ctx.patch.error else None
         if failing_test and failing_test not in targets:
             targets.append(failing_test)
@@ -229,8 +232,8 @@ class TestsScorer(Scorer):
 
         ctx.progress(self.name, "running the base's suite against the patched source")
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
-            # The touched files' tests count for coverage as the patch has them (proof run).
-            unmeasured = touched_files if separate_proof else []
+            # The tests the patch edits count for coverage as the patch has them (proof run).
+            unmeasured = [f"{path}::{name}" for path, name in sorted(edited)]
             full_future = pool.submit(
                 runner.run,
                 regression_tree,
@@ -253,10 +256,7 @@ class TestsScorer(Scorer):
             full, regression_tree, "the test suite", must_hold_tests=not base_selected
         ) or (_unknown_reason(proof, ctx.patched, "the patch's own tests") if proof else None)
         early = beside.touched
-        runs = [full, proof, beside.base_collection, *(_touched_runs(early))]
-        unknown = (
-            unknown or _rewritten_reason(runs) or _uncollectable_on_base(runner, ctx.base, full)
-        )
+        unknown = unknown or _uncollectable_on_base(runner, ctx.base, full)
         if unknown:
             return ScorerResult.unknown(
                 self.name,
@@ -265,6 +265,7 @@ class TestsScorer(Scorer):
                 details={"output": full.output_tail, "sandbox": sandbox},
             )
         ctx.progress(self.name, "classifying")
+        runs = [full, proof, beside.base_collection, *(_touched_runs(early))]
 
         # The regression side: the base's tests, on the base and against the patched source.
         regression = Side(ctx.base, regression_tree, {}, {})
@@ -303,11 +304,7 @@ class TestsScorer(Scorer):
                     run = runner.run(ctx.base, None, label="base-check")
                 else:
                     run = _run_selected(runner, ctx.base, unseen, "base-check")
-                rewritten = _rewritten_reason([run])
-                if rewritten:
-                    return ScorerResult.unknown(
-                        self.name, rewritten, gates=harness_gates, details={"sandbox": sandbox}
-                    )
+                runs.append(run)
                 for nodeid in unseen:
                     regression.before[nodeid] = [_status(run, nodeid)]
         else:
@@ -364,7 +361,7 @@ class TestsScorer(Scorer):
             for table in (classes, proof_classes):
                 if nodeid in table:
                     table[nodeid] = "FLAKY"
-        return self._result(
+        result = self._result(
             ctx,
             full,
             after_touched,
@@ -378,6 +375,13 @@ class TestsScorer(Scorer):
             own,
             {"sandbox": sandbox, "base_collected": base_selected is not None},
         )
+        rewritten = _rewritten_reason(runs)
+        if rewritten:
+            # What the runs showed stands beside it (a regression gate, say); the score cannot.
+            return ScorerResult.unknown(
+                self.name, rewritten, gates=result.gates, details=result.details
+            )
+        return result
 
     def _top_up(
         self,
