@@ -246,3 +246,14 @@ def test_the_patch_s_own_tests_are_what_it_adds_or_changes(
 ) -> None:
     patch, base, patched = trees(tmp_path, changes)
     assert patched_tests(patch, base, patched).own == own
+
+
+def test_a_test_inherited_from_an_edited_mixin_counts_as_edited() -> None:
+    from error_fix.scorers.tests import _covers
+
+    edited = ["tests/test_m.py::Mixin::test_attr"]
+    assert _covers(edited, "tests/test_m.py::RealTest::test_attr")
+    assert _covers(edited, "tests/test_m.py::Mixin::test_attr[1]")
+    assert not _covers(edited, "tests/test_m.py::RealTest::test_other")
+    assert not _covers(edited, "tests/test_other.py::RealTest::test_attr")
+    assert _covers(["tests/test_m.py"], "tests/test_m.py::anything")

@@ -125,11 +125,18 @@ class BesideTheSuite:
 
 
 def _covers(selectors: Iterable[str], nodeid: str) -> bool:
-    """``nodeid`` is one of ``selectors``, one of its parameters or methods, or in its file."""
-    return any(
-        nodeid == s or nodeid.startswith((f"{s}[", f"{s}::")) or _file_of(nodeid) == s
-        for s in selectors
-    )
+    """``nodeid`` is one of ``selectors``, one of its parameters or methods, in its file, or
+    the same method a test class inherits from the selector's class (a mixin in that file)."""
+    path, name = defined_name(nodeid)
+    method = name.split("::")[-1]
+    for selector in selectors:
+        if nodeid == selector or nodeid.startswith((f"{selector}[", f"{selector}::")):
+            return True
+        where, _, what = selector.partition("::")
+        inherited = "::" in what and "::" in name and what.split("::")[-1] == method
+        if where == path and (not what or inherited):
+            return True
+    return False
 
 
 def _run_selected(runner: TestRunner, tree: Path, ids: list[str], label: str, **kw: Any) -> TestRun:
@@ -334,9 +341,8 @@ class TestsScorer(Scorer):
 
         # The patch's own tests: new ones, and base tests it edits (unchanged base tests in a
         # file it touches are judged on the regression side).
-        own = {
-            n for n in proof_side.after if n not in regression.after or defined_name(n) in edited
-        }
+        edited_ids = [f"{path}::{name}" for path, name in sorted(edited)]
+        own = {n for n in proof_side.after if n not in regression.after or _covers(edited_ids, n)}
         classes = {n: _classify_regression(regression, n) for n in regression.after}
         proof_classes = {n: _classify_proof(proof_side, n) for n in proof_side.after}
         changed = {
@@ -446,7 +452,8 @@ class TestsScorer(Scorer):
         p2f = by_class.get(PASS_TO_FAIL, [])
         f2f = sorted({*by_class.get(FAIL_TO_FAIL, []), *own_failing})
         passed_after = sum(1 for s in full.outcomes.values() if s is TestStatus.PASSED)
-        changed_contract = [n for n in p2f if defined_name(n) in edited]
+        edited_ids = [f"{path}::{name}" for path, name in sorted(edited)]
+        changed_contract = [n for n in p2f if _covers(edited_ids, n)]
         broken = [n for n in p2f if n not in changed_contract]
         findings = [
             Finding(_file_of(n), None, PASS_TO_FAIL, _failure(n, full, causes), "error")
