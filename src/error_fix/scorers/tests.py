@@ -472,8 +472,8 @@ class TestsScorer(Scorer):
             all_gates.append(
                 Gate(
                     "regression",
-                    f"{len(broken)} test(s) of the base pass there and fail against the patched "
-                    "source: " + ", ".join(f"{n} ({_cause(n, causes)})" for n in broken[:3]),
+                    f"{len(broken)} test(s) pass on the base and fail patched: "
+                    + ", ".join(f"{n} ({_cause(n, causes)})" for n in broken[:3]),
                 )
             )
         if changed_contract:
