@@ -26,6 +26,7 @@ from .github_api import (
     API_ERRORS,
     DEFAULT_API_URL,
     TOKEN_VARIABLES,
+    ClientOptions,
     GitHubClient,
     RemoteAddress,
     error_text,
@@ -88,19 +89,17 @@ class GitHubForge(Forge):
         self.settings = settings
         self.full_name = full_name
         self.api_url = api_url
-        self.api = GitHubClient(
-            token=token,
-            full_name=full_name,
-            api_url=api_url,
-            need_write=need_write,
-            retries=retries,
-            backoff=backoff,
-            seconds_between_requests=seconds_between_requests,
-            seconds_between_writes=seconds_between_writes,
-            timeout=timeout,
-            node_attempts=node_attempts,
-            mergeability_reads=mergeability_reads,
+        options = ClientOptions(
+            need_write,
+            retries,
+            backoff,
+            seconds_between_requests,
+            seconds_between_writes,
+            timeout,
+            node_attempts,
+            mergeability_reads,
         )
+        self.api = GitHubClient(token=token, full_name=full_name, api_url=api_url, options=options)
         self.client = self.api.client
         self.repository = self.api.repository
         merges = MergeMachine(self.api, settings)

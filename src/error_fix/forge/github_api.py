@@ -184,50 +184,53 @@ def node_not_ready(exc: BaseException) -> bool:
 # The client
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """How the client talks to GitHub (GitHubForge's keyword arguments set them)."""
+
+    need_write: bool
+    """Fail at connection when the token cannot write to the repository."""
+    retries: int
+    """GithubRetry's attempts for 5xx answers and rate limits (honouring Retry-After)."""
+    backoff: float
+    """Back-off factor of GithubRetry and of the tenacity retries (0 in tests)."""
+    seconds_between_requests: float
+    """PyGithub's pacing of all requests (GitHub's advice for secondary rate limits)."""
+    seconds_between_writes: float
+    """PyGithub's pacing of writes."""
+    timeout: float
+    """Seconds per request."""
+    node_attempts: int
+    """Attempts while GitHub cannot resolve a node it just created."""
+    mergeability_reads: int
+    """Reads of a PR's mergeable_state while GitHub is still computing it."""
+
+
 class GitHubClient:
     """One repository on GitHub (or GitHub Enterprise Server), reached through PyGithub."""
 
-    def __init__(
-        self,
-        *,
-        token: str,
-        full_name: str,
-        api_url: str = DEFAULT_API_URL,
-        need_write: bool = True,
-        retries: int = 5,
-        backoff: float = 1.0,
-        seconds_between_requests: float = 0.25,
-        seconds_between_writes: float = 1.0,
-        timeout: float = 30.0,
-        node_attempts: int = 6,
-        mergeability_reads: int = 5,
-    ) -> None:
+    def __init__(self, *, token: str, full_name: str, api_url: str, options: ClientOptions) -> None:
         """Connect and check, failing fast: the token works, the repository is reachable with
-        it, and (with ``need_write``) the token may write to it.
-
-        ``retries``/``backoff`` drive GithubRetry (5xx, rate limits) and the tenacity retries;
-        the ``seconds_between_*`` throttles are PyGithub's (GitHub's advice for secondary rate
-        limits). Tests set backoff and throttles to 0.
-        """
+        it, and (with ``options.need_write``) the token may write to it."""
         self.full_name = full_name
         self.api_url = api_url
-        self.backoff = backoff
-        self._node_attempts = max(1, node_attempts)
-        self._mergeability_reads = max(1, mergeability_reads)
+        self.backoff = options.backoff
+        self._node_attempts = max(1, options.node_attempts)
+        self._mergeability_reads = max(1, options.mergeability_reads)
         retry = GithubRetry(
-            total=retries,
-            backoff_factor=backoff,
+            total=options.retries,
+            backoff_factor=options.backoff,
             allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
         )
         self.client = Github(
             auth=Auth.Token(token),
             base_url=api_url,
             retry=retry,
-            timeout=max(1, int(timeout)),
+            timeout=max(1, int(options.timeout)),
             per_page=100,
             user_agent=f"error-fix/{__version__}",
-            seconds_between_requests=seconds_between_requests,
-            seconds_between_writes=seconds_between_writes,
+            seconds_between_requests=options.seconds_between_requests,
+            seconds_between_writes=options.seconds_between_writes,
         )
         try:
             self.repository = self.client.get_repo(full_name)
@@ -245,7 +248,7 @@ class GitHubClient:
         # Installation tokens (a workflow's GITHUB_TOKEN) get no "permissions" here; a user's
         # token does, and then a read-only one is caught before anything is attempted.
         permissions = self.repository.raw_data.get("permissions")
-        if need_write and isinstance(permissions, dict) and not permissions.get("push"):
+        if options.need_write and isinstance(permissions, dict) and not permissions.get("push"):
             raise ForgeError(
                 f"the token can read {full_name} but not write to it; publishing needs contents, "
                 "pull-requests and issues write access (in a workflow: `permissions: contents: "
