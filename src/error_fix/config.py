@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
 import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 COMPONENTS = ("tests", "lint", "types", "security", "coverage")
@@ -57,7 +58,7 @@ class Settings:
     disabled: frozenset[str] = frozenset()
     """Scorers switched off: reported `skipped` and left out of the weighting."""
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED
-    """Globs a patch may not touch (``**`` spans directories)."""
+    """Globs a patch may not touch (``**`` spans directories); see also protected_globs."""
     allow_binary: bool = False
     """Accept binary hunks."""
     max_patch_bytes: int = 1024 * 1024
@@ -137,6 +138,23 @@ class Settings:
 
     def weight(self, component: str) -> float:
         return 0.0 if component in self.disabled else float(self.weights.get(component, 0.0))
+
+    def protected_globs(self, repo: Path | None = None) -> tuple[str, ...]:
+        """What a patch may not touch: ``protected_paths`` and, always, the state directory when
+        it lies inside the repository (a patch must not forge the decision log or the queue).
+        An absolute ``state_dir`` is placed against ``repo`` when given."""
+        place = PurePosixPath(self.state_dir.replace("\\", "/"))
+        if place.is_absolute():
+            if repo is None:
+                return self.protected_paths
+            try:
+                place = PurePosixPath(Path(self.state_dir).resolve().relative_to(repo.resolve()))
+            except ValueError:
+                return self.protected_paths
+        inside = posixpath.normpath(str(place))
+        if inside == "." or inside.startswith("../") or inside == "..":
+            return self.protected_paths
+        return (*self.protected_paths, inside, f"{inside}/**")
 
     def state_path(self, repo: Path) -> Path:
         return (repo / self.state_dir).resolve()

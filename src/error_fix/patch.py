@@ -1,13 +1,15 @@
-"""Patch intake: read the artifact, parse the diff, refuse what is unsafe, split source from tests.
+"""Patch intake: read the artifact, read the diff in whatever form, refuse what is unsafe, split
+source from tests.
 
-A patch is untrusted input. Everything here only reads it; nothing is applied (see workspace.py).
-Each refusal is a :class:`PatchRejected` whose message is one line naming the file.
+A patch is untrusted input. Everything here only reads it; nothing is applied (see
+patch_apply.py). Every form is read into one model (diff_reader.py, diff_model.py) and kept as
+one canonical git diff: that is what is applied, checked and published. The patch's identity
+stays the sha256 of the bytes received. Each refusal is a :class:`PatchRejected` whose message
+is one line naming the file or the line.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import hashlib
 import json
 import re
@@ -15,20 +17,26 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
+from .diff_model import CommitMessage, FileDiff, PatchRejected, render
+from .diff_reader import read_diff
+from .path_rules import check_section, glob_matches
+
+__all__ = [
+    "Artifact",
+    "ErrorInfo",
+    "FileChange",
+    "Patch",
+    "PatchRejected",
+    "glob_matches",
+    "is_test_path",
+    "load_artifact",
+    "parse_patch",
+    "read_patch",
+]
 
 PATCH_SUFFIXES = (".patch", ".diff")
 ERROR_FILE = "error.json"
-_MBOX_FROM = re.compile(rb"^From [0-9a-f]{7,40} ", re.MULTILINE)
-_SUBJECT_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)+")
-_MODE_LINE = re.compile(r"^(?:new file|deleted file|old|new) mode (\d+)|^index \S+ (\d{6})$")
-_PATH_LINES = re.compile(r"^(rename|copy) (from|to) (.+)$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class PatchRejected(Exception):
-    """The patch cannot be used; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -54,14 +62,14 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file the patch touches."""
+    """One file the patch touches (a file touched by several commits of a series: once)."""
 
     path: str
     """Path after the patch (the old path for a deletion)."""
     old_path: str | None
     """Path before the patch; None for an added file."""
     status: str
-    """added, modified, deleted or renamed."""
+    """added, modified, deleted, renamed or copied."""
     is_test: bool
     """Belongs to the test part (tests/, test_*.py, *_test.py, conftest.py)."""
     added_lines: tuple[int, ...]
@@ -70,28 +78,36 @@ class FileChange:
 
 @dataclass(frozen=True)
 class Patch:
-    """A parsed, checked patch."""
+    """A read, checked patch."""
 
     raw: bytes
     """The patch file exactly as received; its sha256 is the patch identity."""
     diff: bytes
-    """The diff part (for an mbox: without headers and signature), what git applies."""
+    """The canonical git diff of the whole patch, what git applies."""
     sha256: str
     """Hex digest of ``raw``."""
     files: tuple[FileChange, ...]
     """Files touched, in patch order."""
     source_diff: bytes
-    """The diff restricted to non-test files."""
+    """The canonical diff restricted to non-test files."""
     test_diff: bytes
-    """The diff restricted to test files."""
+    """The canonical diff restricted to test files."""
     subject: str | None = None
-    """Commit subject from an mbox, if any."""
+    """Commit subject from a format-patch mail (the first of a series), if any."""
     body: str | None = None
-    """Commit body from an mbox, if any."""
+    """The rest of the commit message (a series: every commit's message, in order)."""
     error: ErrorInfo | None = None
     """The error it claims to fix, from error.json."""
     notes: tuple[str, ...] = field(default=())
     """Things intake noticed but did not refuse (e.g. ignored files in the artifact)."""
+    sections: tuple[FileDiff, ...] = ()
+    """The patch read into the model, section by section (a series: commit by commit)."""
+    commits: tuple[CommitMessage, ...] = ()
+    """The commits of a format-patch mail or series, in order."""
+    crlf_transport: bool = False
+    """CRLF endings added on the way were removed: each file keeps the endings of its base."""
+    unidiff_zero: bool = False
+    """Hunks without context (-U0): applied by line number, like ``git apply --unidiff-zero``."""
 
     @property
     def identity(self) -> str:
@@ -113,6 +129,8 @@ class Patch:
     @property
     def commit_message(self) -> str:
         message = self.title
+        if self.subject and self.subject != self.title and len(self.commits) == 1:
+            message += "\n\n" + self.subject
         if self.body:
             message += "\n\n" + self.body.strip()
         return message + f"\n\nError-Fix-Patch: {self.sha256}\n"
@@ -120,6 +138,20 @@ class Patch:
     @property
     def test_files(self) -> tuple[str, ...]:
         return tuple(f.path for f in self.files if f.is_test and f.status != "deleted")
+
+    def sections_of(self, diff: bytes) -> tuple[FileDiff, ...]:
+        """The sections one of this patch's diffs (whole, source or test part) was made of."""
+        for part, sections in (
+            (self.diff, self.sections),
+            (self.source_diff, self._part(is_test=False)),
+            (self.test_diff, self._part(is_test=True)),
+        ):
+            if diff == part:
+                return sections
+        return read_diff(diff).sections
+
+    def _part(self, *, is_test: bool) -> tuple[FileDiff, ...]:
+        return tuple(s for s in self.sections if is_test_path(s.path) is is_test)
 
 
 def is_test_path(path: str) -> bool:
@@ -132,29 +164,6 @@ def is_test_path(path: str) -> bool:
         or name.endswith("_test.py")
         or name == "conftest.py"
     )
-
-
-def glob_matches(pattern: str, path: str) -> bool:
-    """Match a repository path against a glob where ``**`` spans directories and ``*`` does not."""
-    regex = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            regex += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("**", i):
-            regex += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            regex += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            regex += "[^/]"
-            i += 1
-        else:
-            regex += re.escape(pattern[i])
-            i += 1
-    return re.fullmatch(regex, path) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,14 +184,17 @@ class Artifact:
 
 def load_artifact(path: Path) -> Artifact:
     """Find the patch (a file, or a folder holding exactly one ``*.patch``/``*.diff``)."""
-    if not path.exists():
-        raise PatchRejected(f"patch not found: {path}")
-    if path.is_file():
-        return Artifact(path, None, ())
-    if not path.is_dir():
-        raise PatchRejected(f"not a file or folder: {path}")
-    entries = sorted(p for p in path.iterdir())
-    patches = [p for p in entries if p.is_file() and p.suffix in PATCH_SUFFIXES]
+    try:
+        if not path.exists():
+            raise PatchRejected(f"patch not found: {path}")
+        if path.is_file():
+            return Artifact(path, None, ())
+        if not path.is_dir():
+            raise PatchRejected(f"not a file or folder: {path}")
+        entries = sorted(p for p in path.iterdir())
+        patches = [p for p in entries if p.is_file() and p.suffix in PATCH_SUFFIXES]
+    except OSError as exc:
+        raise PatchRejected(f"cannot read {path}: {exc.strerror or exc}") from None
     if not patches:
         raise PatchRejected(f"no *.patch or *.diff file in {path}")
     if len(patches) > 1:
@@ -222,12 +234,16 @@ def read_patch(
 ) -> Patch:
     """Load and check the patch at ``path`` (file or artifact folder)."""
     artifact = load_artifact(path)
-    size = artifact.patch_file.stat().st_size
-    if size > max_bytes:
-        raise PatchRejected(
-            f"{artifact.patch_file.name}: {size} bytes is over the size limit of {max_bytes} bytes"
-        )
-    raw = artifact.patch_file.read_bytes()
+    try:
+        size = artifact.patch_file.stat().st_size
+        if size > max_bytes:
+            raise PatchRejected(
+                f"{artifact.patch_file.name}: {size} bytes is over the size limit of "
+                f"{max_bytes} bytes"
+            )
+        raw = artifact.patch_file.read_bytes()
+    except OSError as exc:
+        raise PatchRejected(f"cannot read {artifact.patch_file}: {exc.strerror or exc}") from None
     notes = tuple(f"ignored {name} in the patch artifact" for name in artifact.ignored)
     return parse_patch(
         raw,
@@ -240,7 +256,7 @@ def read_patch(
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing and checks
+# Reading and checks
 
 
 def parse_patch(
@@ -252,154 +268,106 @@ def parse_patch(
     error: ErrorInfo | None = None,
     notes: tuple[str, ...] = (),
 ) -> Patch:
-    """Parse ``raw`` (a git diff or a format-patch mbox) and apply every intake rule."""
+    """Read ``raw`` (any diff form, a format-patch mail or series) and apply every intake rule."""
     if len(raw) > max_bytes:
         raise PatchRejected(f"patch is {len(raw)} bytes, over the size limit of {max_bytes} bytes")
     if not raw.strip():
         raise PatchRejected("patch is empty")
-    subject, body, diff = _split_mbox(raw)
-    text = diff.decode("utf-8", errors="surrogateescape")
-    try:
-        patch_set = PatchSet(text)
-    except UnidiffParseError as exc:
-        raise PatchRejected(f"malformed patch: {exc}") from None
-    if len(patch_set) == 0:
-        raise PatchRejected("malformed patch: no file changes found")
-    segments = _file_segments(text, patch_set)
-    files: list[FileChange] = []
-    source_parts: list[str] = []
-    test_parts: list[str] = []
-    for patched, segment in zip(patch_set, segments, strict=True):
-        change = _check_file(patched, allow_binary, protected)
-        files.append(change)
-        (test_parts if change.is_test else source_parts).append(segment)
+    read = read_diff(raw)
+    for section in read.sections:
+        check_section(section, protected, allow_binary)
+    sections = read.sections
+    source = tuple(s for s in sections if not is_test_path(s.path))
+    tests = tuple(s for s in sections if is_test_path(s.path))
+    subject, body = _message(read.commits)
     return Patch(
         raw=raw,
-        diff=diff,
+        diff=render(sections),
         sha256=hashlib.sha256(raw).hexdigest(),
-        files=tuple(files),
-        source_diff="".join(source_parts).encode("utf-8", errors="surrogateescape"),
-        test_diff="".join(test_parts).encode("utf-8", errors="surrogateescape"),
+        files=_file_changes(sections),
+        source_diff=render(source),
+        test_diff=render(tests),
         subject=subject,
         body=body,
         error=error,
-        notes=notes,
+        notes=(*notes, *read.notes),
+        sections=sections,
+        commits=read.commits,
+        crlf_transport=read.crlf_transport,
+        unidiff_zero=read.unidiff_zero,
     )
 
 
-def _split_mbox(raw: bytes) -> tuple[str | None, str | None, bytes]:
-    """(subject, body, diff) for a format-patch mbox; (None, None, raw) for a plain diff."""
-    if not (raw.startswith(b"From ") or raw.startswith(b"From:") or raw.startswith(b"Subject:")):
-        return None, None, raw
-    count = len(_MBOX_FROM.findall(raw))
-    if count > 1:
-        raise PatchRejected(f"mbox holds {count} patches; exactly one expected")
-    head, sep, rest = raw.partition(b"\ndiff --git ")
-    if not sep:
-        raise PatchRejected("mbox has no diff in it")
-    diff = b"diff --git " + rest
-    # format-patch ends with a "-- \n<git version>" signature that is not part of the diff.
-    signature = diff.rfind(b"\n-- \n")
-    if signature != -1:
-        diff = diff[: signature + 1]
-    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(head + b"\n")
-    subject = _SUBJECT_PREFIX.sub("", str(message.get("Subject", "")).replace("\n", " ")).strip()
-    payload = message.get_payload(decode=True)
-    text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    body = text.split("\n---\n", 1)[0].strip() if "\n---\n" in text else text.strip()
-    if body.startswith("---"):
-        body = ""
-    return subject or None, body or None, diff
+def _message(commits: tuple[CommitMessage, ...]) -> tuple[str | None, str | None]:
+    """(subject, body) for the fix commit: one commit's own, or a series' every message."""
+    if not commits:
+        return None, None
+    if len(commits) == 1:
+        return commits[0].subject or None, commits[0].body or None
+    parts = [f"A series of {len(commits)} commits, applied in order as one change:"]
+    for number, commit in enumerate(commits, 1):
+        parts.append(f"{number}/{len(commits)} {commit.subject}")
+        if commit.body:
+            parts.append("\n".join(f"    {line}".rstrip() for line in commit.body.splitlines()))
+    return commits[0].subject or None, "\n\n".join(parts)
 
 
-def _file_segments(text: str, patch_set: PatchSet) -> list[str]:
-    """The diff text of each file, byte-faithful for git diffs (binary data and modes survive)."""
-    if text.startswith("diff --git "):
-        pieces = re.split(r"(?m)^(?=diff --git )", text)
-        segments = [p for p in pieces if p]
-        if len(segments) == len(patch_set):
-            return segments
-    return [str(patched) for patched in patch_set]
+@dataclass
+class _Net:
+    """One file's net change over the sections that touch it, in order."""
+
+    old_path: str | None
+    status: str
+    added: set[int]
 
 
-def _strip_prefix(path: str) -> str:
-    if path.startswith('"') and path.endswith('"'):
-        path = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-    if path.startswith(("a/", "b/")):
-        return path[2:]
-    return path
-
-
-def _header_paths(patched: Any) -> list[str]:
-    """Every path the file's header mentions: git reads them, so every one is checked."""
-    paths: list[str] = []
-    for line in patched.patch_info:
-        line = line.rstrip("\n")
-        if line.startswith("diff --git "):
-            rest = line[len("diff --git ") :]
-            match = re.fullmatch(r'("?a/.*"?) ("?b/.*"?)', rest)
-            if match:
-                paths.extend(_strip_prefix(m) for m in match.groups())
-            else:
-                paths.append(rest)
-        elif moved := _PATH_LINES.match(line):
-            paths.append(moved.group(3))
-    for name in (patched.source_file, patched.target_file):
-        if name and name != "/dev/null":
-            paths.append(_strip_prefix(name))
-    return paths
-
-
-def _check_path(path: str, protected: tuple[str, ...]) -> None:
-    if not path:
-        raise PatchRejected("a file in the patch has an empty path")
-    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
-        raise PatchRejected(f"{path}: absolute path")
-    parts = re.split(r"[\\/]", path)
-    if ".." in parts:
-        raise PatchRejected(f"{path}: path leaves the repository ('..')")
-    if any(part.lower() == ".git" for part in parts):
-        raise PatchRejected(f"{path}: changes under .git/ are not allowed")
-    if path == ".gitmodules":
-        raise PatchRejected(f"{path}: submodule changes are not allowed")
-    for pattern in protected:
-        if glob_matches(pattern, path):
-            raise PatchRejected(f"{path}: protected path (matches {pattern!r})")
-
-
-def _check_file(patched: Any, allow_binary: bool, protected: tuple[str, ...]) -> FileChange:
-    paths = _header_paths(patched)
-    for path in paths:
-        _check_path(path, protected)
-    path = _strip_prefix(patched.path)
-    for line in patched.patch_info:
-        mode = _MODE_LINE.match(line.rstrip("\n"))
-        if mode:
-            value = mode.group(1) or mode.group(2)
-            if value == "120000":
-                raise PatchRejected(f"{path}: symlinks are not allowed")
-            if value == "160000":
-                raise PatchRejected(f"{path}: submodule changes are not allowed")
-    if patched.is_binary_file and not allow_binary:
-        raise PatchRejected(f"{path}: binary changes are not allowed")
-    if patched.is_added_file:
-        status, old_path = "added", None
-    elif patched.is_removed_file:
-        status, old_path = "deleted", path
-    elif patched.is_rename:
-        status, old_path = "renamed", _strip_prefix(patched.source_file)
-    else:
-        status, old_path = "modified", path
-    added = tuple(
-        line.target_line_no
-        for hunk in patched
-        for line in hunk
-        if line.is_added and line.target_line_no is not None
+def _file_changes(sections: tuple[FileDiff, ...]) -> tuple[FileChange, ...]:
+    """One FileChange per path: sections touching a path again (a series) are composed, the
+    lines added earlier followed through the later hunks."""
+    net: dict[str, _Net] = {}
+    for section in sections:
+        before = None
+        if section.old_path is not None and section.old_path in net:
+            before = net[section.old_path] if section.copied else net.pop(section.old_path)
+        elif section.old_path is None and section.path in net:
+            before = net.pop(section.path)  # re-created after a deletion
+        added = set(section.added_line_numbers())
+        if before is not None:
+            moved = (section.map_line(line) for line in before.added)
+            added |= {line for line in moved if line is not None}
+        status = _composed(before, section)
+        if status is None:
+            continue
+        origin = before.old_path if before is not None else section.old_path
+        if status == "deleted":
+            net[origin or section.path] = _Net(origin, status, set())
+        else:
+            net[section.path] = _Net(origin if status != "added" else None, status, added)
+    return tuple(
+        FileChange(
+            path=path,
+            old_path=change.old_path,
+            status=change.status,
+            is_test=is_test_path(path),
+            added_lines=tuple(sorted(change.added)),
+        )
+        for path, change in net.items()
     )
-    return FileChange(
-        path=path,
-        old_path=old_path,
-        status=status,
-        is_test=is_test_path(path),
-        added_lines=added,
-    )
+
+
+def _composed(before: _Net | None, section: FileDiff) -> str | None:
+    """The net status of ``before`` followed by ``section``; None when nothing is left."""
+    now = section.status
+    if before is None:
+        return now
+    if before.status == "deleted":
+        return "modified" if now == "added" else now
+    if now == "deleted":
+        return None if before.status in ("added", "copied") and not section.copied else now
+    if before.status in ("added", "copied") and not section.copied:
+        return before.status
+    if now == "copied":
+        return "copied"
+    if before.status == "renamed" or now == "renamed":
+        return "modified" if before.old_path == section.path else "renamed"
+    return "modified"

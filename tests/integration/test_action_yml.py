@@ -322,7 +322,7 @@ def test_a_wheel_that_does_not_match_its_hash_stops_the_install(tmp_path: Path) 
     tampered = tmp_path / "wheelhouse"
     tampered.mkdir()
     for wheel in wheelhouse.glob("*.whl"):
-        if wheel.name.startswith("unidiff-"):
+        if wheel.name.startswith("tenacity-"):
             (tampered / wheel.name).write_bytes(wheel.read_bytes() + b"\0")
         else:
             (tampered / wheel.name).symlink_to(wheel)
