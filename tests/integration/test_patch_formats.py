@@ -24,21 +24,18 @@ from error_fix.patch import parse_patch
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers import all_scorers
 from error_fix.scorers.interface import Scorer, ScorerResult, ScoringContext
-from tests.sample import CALC, IDENTITY, SampleRepo, dedent, git, make_verdict, settings
+from tests.sample import (
+    CALC,
+    DIVIDE_FIX,
+    IDENTITY,
+    SampleRepo,
+    dedent,
+    git,
+    make_verdict,
+    settings,
+)
 
-GUARDED_OPS = '''
-    """Arithmetic."""
-
-
-    def add(a: int, b: int) -> int:
-        return a + b
-
-
-    def divide(a: float, b: float) -> float:
-        if b == 0:
-            return 0.0
-        return a / b
-'''
+GUARDED_OPS = dedent(DIVIDE_FIX["src/calc/ops.py"])
 ZERO_TEST = """
     from calc.ops import divide
 
@@ -50,7 +47,7 @@ STEP_ONE = {"src/calc/ops.py": GUARDED_OPS, "tests/test_zero.py": ZERO_TEST}
 """The first commit of the series: the guard (mid-file) and a new test file."""
 CHANGE = {
     "src/calc/ops.py": GUARDED_OPS.replace(
-        "-> float:\n", '-> float:\n        """a / b, or 0.0 when b is 0."""\n'
+        "-> float:\n", '-> float:\n    """a / b, or 0.0 when b is 0."""\n'
     ),
     "tests/test_zero.py": ZERO_TEST,
 }
