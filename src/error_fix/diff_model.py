@@ -9,11 +9,14 @@ is applied the same way.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 DEV_NULL = "/dev/null"
 DEFAULT_MODE = "100644"
+MAX_REASON = 500
+"""Characters of a reason (it may quote a name or a line of the patch)."""
 
 # git's C-quoting (quote.c): these escapes, octal for every other control or non-ASCII byte.
 _ESCAPES = {
@@ -36,6 +39,8 @@ class PatchRejected(Exception):
     def __init__(self, message: str) -> None:
         # A reason is one line whatever it quotes (file names, git's output).
         one_line = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in message.strip())
+        if len(one_line) > MAX_REASON:
+            one_line = one_line[: MAX_REASON - 1] + "…"
         super().__init__(one_line)
 
 
@@ -71,6 +76,16 @@ class Hunk:
     @property
     def has_context(self) -> bool:
         return any(line.tag == " " for line in self.lines)
+
+    def kept_lines(self, old: int, new: int) -> dict[int, int]:
+        """Old → new line number of each context line, the hunk starting at ``old``/``new``."""
+        kept: dict[int, int] = {}
+        for line in self.lines:
+            if line.tag == " ":
+                kept[old] = new
+            old += line.tag != "+"
+            new += line.tag != "-"
+        return kept
 
     def added_line_numbers(self) -> list[int]:
         """Line numbers, in the new file, of the lines this hunk adds."""
@@ -133,25 +148,22 @@ class FileDiff:
     def added_line_numbers(self) -> tuple[int, ...]:
         return tuple(n for hunk in self.hunks for n in hunk.added_line_numbers())
 
-    def map_line(self, line: int) -> int | None:
-        """Where line ``line`` of the old file is in the new one; None if the hunks remove it."""
-        offset = 0
+    def map_lines(self, lines: list[int]) -> list[int]:
+        """Where the old file's ``lines`` (sorted) are in the new one, sorted; the lines the hunks
+        remove are dropped. Lines outside hunks shift in bulk: linear in ``lines``."""
+        mapped: list[int] = []
+        offset = done = 0
         for hunk in self.hunks:
             start = hunk.old_start if hunk.old_len else hunk.old_start + 1
-            if line < start:
-                break
-            if line < start + hunk.old_len:
-                old, new = start, start + offset
-                for body in hunk.lines:
-                    if body.tag == "+":
-                        new += 1
-                        continue
-                    if old == line:
-                        return new if body.tag == " " else None
-                    old += 1
-                    new += body.tag == " "
+            before = bisect.bisect_left(lines, start, done)
+            mapped.extend(map(offset.__add__, lines[done:before]))
+            done = bisect.bisect_left(lines, start + hunk.old_len, before)
+            if done > before:
+                kept = hunk.kept_lines(start, start + offset)
+                mapped.extend(kept[line] for line in lines[before:done] if line in kept)
             offset += hunk.new_len - hunk.old_len
-        return line + offset
+        mapped.extend(map(offset.__add__, lines[done:]))
+        return mapped
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ naming the line.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import re
 from dataclasses import dataclass, replace
@@ -25,6 +26,8 @@ from .path_rules import check_raw_name
 
 MAX_LINE_NUMBER = 10_000_000
 """Larger line numbers in a hunk header are absurd, not a real file."""
+MAX_SECTIONS_PER_FILE = 64
+"""A series touching one file more often is not one fix (and composing it costs quadratic time)."""
 
 _HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?: .*)?")
 _INDEX = re.compile(r"index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: ([0-7]{6}))?")
@@ -84,6 +87,12 @@ def read_diff(raw: bytes) -> ReadPatch:
         sections = _DiffReader(data, 1, in_mail=False).read()
     if not sections:
         raise PatchRejected("malformed patch: no file changes found")
+    touched = collections.Counter(s.path for s in sections)
+    path, times = touched.most_common(1)[0]
+    if times > MAX_SECTIONS_PER_FILE:
+        raise PatchRejected(
+            f"{path}: changed by {times} sections of the patch (at most {MAX_SECTIONS_PER_FILE})"
+        )
     unidiff_zero = _zero_context(sections)
     if unidiff_zero:
         notes.append("hunks without context (-U0) are placed by their line numbers")
@@ -329,39 +338,45 @@ class _DiffReader:
     ) -> tuple[str, str]:
         """(old, new) repository paths of a git section, prefixes removed, every name the section
         shows agreeing with them (git's own rule: inconsistent names are an error)."""
-        pairs = self._header_pairs(header, start)
         shown = [n for n in (minus, plus) if n is not None and n != DEV_NULL]
-        for name in (*shown, *moves.values(), *(n for pair in pairs for n in pair)):
+        for name in (*shown, *moves.values()):
             _check_prefixed(name)
-        if moves:
-            kind = "copy" if "copy from" in moves or "copy to" in moves else "rename"
-            if f"{kind} from" not in moves or f"{kind} to" not in moves:
-                raise self._malformed(start, f"{kind} without both names")
+        kind = "copy" if "copy from" in moves or "copy to" in moves else "rename"
+        if moves and (f"{kind} from" not in moves or f"{kind} to" not in moves):
+            raise self._malformed(start, f"{kind} without both names")
+        moved = (moves[f"{kind} from"], moves[f"{kind} to"]) if moves else None
+        pairs = self._header_pairs(header, start, moved)
+        if moved is not None:
             # As for git, the rename or copy lines name the files; the header only must agree.
-            old, new = moves[f"{kind} from"], moves[f"{kind} to"]
+            old, new = moved
             fitting = [
                 (left, right)
                 for left, right in pairs
                 if _prefix_of(left, old) is not None and _prefix_of(right, new) is not None
             ]
-            # git reads a moved file's names from these lines, whatever the header says.
             left, right = fitting[0] if fitting else (_MOVED_FROM + old, _MOVED_TO + new)
         else:
             named = [(left, right) for left, right in pairs if _same_file(left, right)]
             if minus is not None and plus is not None:
                 named = [p for p in named if minus in (p[0], DEV_NULL) and plus in (p[1], DEV_NULL)]
             if len({_unprefixed(left, right) for left, right in named}) != 1:
+                for token in header.split(" "):
+                    _check_prefixed(token)  # the better reason, when there is one
                 raise self._malformed(start, f"cannot tell the file from {header!r}")
             left, right = named[0]
             old = new = _unprefixed(left, right)
+        _check_prefixed(left)
+        _check_prefixed(right)
         for side, full in ((minus, left), (plus, right)):
             if side is not None and side not in (full, DEV_NULL):
                 raise self._malformed(start, f"inconsistent file names ({side!r}, {full!r})")
         return old, new
 
-    def _header_pairs(self, header: str, start: int) -> list[tuple[str, str]]:
-        """Every way to read ``diff --git <old> <new>`` as two names (one, unless unquoted names
-        hold spaces)."""
+    def _header_pairs(
+        self, header: str, start: int, moved: tuple[str, str] | None
+    ) -> list[tuple[str, str]]:
+        """The readings of ``diff --git <old> <new>`` as two names that fit: one, unless unquoted
+        names hold spaces."""
         if header.startswith('"'):
             first, used = self._unquote(header, start)
             rest = header[used:]
@@ -371,8 +386,7 @@ class _DiffReader:
         if ' "' in header:
             left, right = header.split(' "', 1)
             return [(self._name(left, start), self._git_name('"' + right, start))]
-        spaces = [i for i, char in enumerate(header) if char == " "]
-        return [(header[:i], header[i + 1 :]) for i in spaces if header[:i] and header[i + 1 :]]
+        return [(header[:k], header[k + 1 :]) for k in sorted(_splits(header, moved))]
 
     def _binary(self) -> bytes:
         start = self.i
@@ -481,6 +495,39 @@ class _DiffReader:
 def _without_newline(line: HunkLine) -> HunkLine:
     """``\\ No newline at end of file``: the line's ending belonged to the diff, except a CR."""
     return HunkLine(line.tag, line.text + line.eol[:-1], b"")
+
+
+def _splits(header: str, moved: tuple[str, str] | None) -> set[int]:
+    """Where an unquoted ``<old> <new>`` header can split: names of a moved file, each after a
+    prefix of at most one component; else one name twice, bare or each after its own prefix.
+
+    One pass, no trial of every space: a line of spaces must not cost quadratic time."""
+    size = len(header)
+    first = header.find("/")
+    splits: set[int] = set()
+    if moved is not None:
+        for prefix in {0, first + 1}:
+            split = prefix + len(moved[0])
+            if split < size and header[split] == " ":
+                splits.add(split)
+        return splits
+    middle = size // 2
+    if size % 2 and header[middle] == " " and header[:middle] == header[middle + 1 :]:
+        splits.add(middle)
+    if first == -1:
+        return splits
+    # left = header[: first + 1] + tail and right = component + "/" + tail, for one split.
+    slash_after = -1
+    for split in range(size - 1, first, -1):
+        char = header[split]
+        if char == " " and slash_after != -1:
+            tail = split - first - 1
+            same_length = tail > 0 and tail == size - slash_after - 1
+            if same_length and header[first + 1 : split] == header[slash_after + 1 :]:
+                splits.add(split)
+        elif char == "/":
+            slash_after = split
+    return splits
 
 
 def _check_prefixed(name: str) -> None:

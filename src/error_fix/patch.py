@@ -318,7 +318,8 @@ class _Net:
 
     old_path: str | None
     status: str
-    added: set[int]
+    added: list[int]
+    """Sorted line numbers, in the file as the sections so far leave it."""
 
 
 def _file_changes(sections: tuple[FileDiff, ...]) -> tuple[FileChange, ...]:
@@ -331,16 +332,15 @@ def _file_changes(sections: tuple[FileDiff, ...]) -> tuple[FileChange, ...]:
             before = net[section.old_path] if section.copied else net.pop(section.old_path)
         elif section.old_path is None and section.path in net:
             before = net.pop(section.path)  # re-created after a deletion
-        added = set(section.added_line_numbers())
-        if before is not None:
-            moved = (section.map_line(line) for line in before.added)
-            added |= {line for line in moved if line is not None}
+        added = list(section.added_line_numbers())
+        if before is not None and before.added and section.old_path is not None:
+            added = sorted(section.map_lines(before.added) + added)  # two sorted runs: linear
         status = _composed(before, section)
         if status is None:
             continue
         origin = before.old_path if before is not None else section.old_path
         if status == "deleted":
-            net[origin or section.path] = _Net(origin, status, set())
+            net[origin or section.path] = _Net(origin, status, [])
         else:
             net[section.path] = _Net(origin if status != "added" else None, status, added)
     return tuple(
@@ -349,7 +349,7 @@ def _file_changes(sections: tuple[FileDiff, ...]) -> tuple[FileChange, ...]:
             old_path=change.old_path,
             status=change.status,
             is_test=is_test_path(path),
-            added_lines=tuple(sorted(change.added)),
+            added_lines=tuple(change.added),
         )
         for path, change in net.items()
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -492,3 +493,27 @@ def test_the_state_directory_is_always_protected(tmp_path: Path) -> None:
     assert "st/**" in inside
     assert Settings(state_dir="../elsewhere").protected_globs() == DEFAULT_PROTECTED
     assert Settings(state_dir="/var/state").protected_globs(tmp_path) == DEFAULT_PROTECTED
+
+
+def test_lines_added_earlier_in_a_series_are_followed_through_later_hunks() -> None:
+    first = "--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,4 @@\n a\n+b\n+c\n d\n"
+    # Then: a line on top, and the added "c" taken out again.
+    second = "--- a/m.py\n+++ b/m.py\n@@ -0,0 +1 @@\n+top\n@@ -2,3 +3,2 @@\n b\n-c\n d\n"
+    patch = parse((first + second).encode())
+    assert [(f.path, f.added_lines) for f in patch.files] == [("m.py", (1, 3))]
+    [_, later] = patch.sections
+    assert later.map_lines([1, 2, 3, 4, 9]) == [2, 3, 4, 9]
+
+
+def test_one_file_changed_by_too_many_sections_is_refused() -> None:
+    one = b"--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-a\n+a\n"
+    assert len(parse(one * 64).sections) == 64
+    with pytest.raises(PatchRejected, match="m.py: changed by 65 sections of the patch"):
+        parse(one * 65)
+
+
+def test_a_header_line_of_spaces_costs_linear_time() -> None:
+    start = time.monotonic()
+    with pytest.raises(PatchRejected, match="cannot tell the file"):
+        parse(b"diff --git " + b"a/x " * 100_000 + b"\nold mode 100644\nnew mode 100755\n")
+    assert time.monotonic() - start < 20  # trying every split took minutes and gigabytes
