@@ -22,8 +22,6 @@ from . import proc
 from .diff_model import FileDiff, Hunk, HunkLine, PatchRejected, render
 from .patch import Patch
 
-_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
-
 
 def apply_patch(
     cwd: Path,
@@ -38,7 +36,7 @@ def apply_patch(
 ) -> None:
     """Apply ``diff`` (``patch.diff`` or one of its parts) to the index at ``cwd`` (and its work
     tree unless ``cached``), which holds ``base_sha``. Raises PatchRejected with the reason."""
-    git_env = {**(env or {}), **_LITERAL}
+    git_env = dict(env or {})
     sections = _fit_to_base(cwd, base_sha, patch.sections_of(diff), patch.crlf_transport, git_env)
     text = render(sections)
     options = ["--cached" if cached else "--index", "--whitespace=nowarn", "--no-ignore-whitespace"]
@@ -90,16 +88,25 @@ def _fit_to_base(
 def _base_blobs(
     cwd: Path, base_sha: str, paths: Iterable[str], env: Mapping[str, str]
 ) -> dict[str, str]:
-    """path → blob id in the base, for those of ``paths`` that are files there."""
+    """path → blob id in the base, for those of ``paths`` that are files there (asked on stdin:
+    any number of paths, no argument-length limit; intake refused names with a newline)."""
     names = list(paths)
-    listing = proc.git(cwd, "ls-tree", "-z", base_sha, "--", *names, env=env, raw_stdout=True)
+    query = "".join(f"{base_sha}:{name}\n" for name in names).encode("utf-8")
+    listing = proc.git(
+        cwd,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        env=env,
+        stdin=query,
+        raw_stdout=True,
+    )
+    answers = listing.stdout_bytes.decode("utf-8", "replace").splitlines()
     blobs: dict[str, str] = {}
-    for entry in listing.stdout_bytes.split(b"\0"):
-        meta, _, name = entry.partition(b"\t")
-        fields = meta.split()
-        if len(fields) == 3 and fields[1] == b"blob":
-            blobs[name.decode("utf-8")] = fields[2].decode()
-    return {path: blob for path, blob in blobs.items() if path in names}
+    for name, answer in zip(names, answers, strict=False):
+        fields = answer.split()
+        if len(fields) == 2 and fields[1] == "blob":
+            blobs[name] = fields[0]
+    return blobs
 
 
 def _mostly_crlf(cwd: Path, blob: str, env: Mapping[str, str]) -> bool:
@@ -132,13 +139,15 @@ def _check_blobs(
     wanted = {path: blob for path, blob in expected.items() if blob}
     if not wanted:
         return
-    listing = proc.git(cwd, "ls-files", "-s", "-z", "--", *wanted, env=env, raw_stdout=True)
+    # The whole index, not a pathspec per file: any number of paths, no argument-length limit.
+    listing = proc.git(cwd, "ls-files", "--stage", "-z", env=env, raw_stdout=True)
     actual: dict[str, str] = {}
     for entry in listing.stdout_bytes.split(b"\0"):
         meta, _, name = entry.partition(b"\t")
         fields = meta.split()
-        if len(fields) == 3:
-            actual[name.decode("utf-8")] = fields[1].decode()
+        path = name.decode("utf-8", "replace")
+        if len(fields) == 3 and path in wanted:
+            actual[path] = fields[1].decode()
     for path, blob in wanted.items():
         got = actual.get(path)
         if got is None or not got.startswith(blob):
