@@ -174,3 +174,29 @@ def test_the_workspace_checks_the_blobs_too(tmp_path: Path) -> None:
     ):
         pass
     assert git(repo.path, "worktree", "list").count("\n") == 1
+
+
+def test_binary_data_mode_changes_and_renames_apply_as_git_applies_them(tmp_path: Path) -> None:
+    repo = SampleRepo(tmp_path / "calc", CALC)
+    (repo.path / "logo.bin").write_bytes(b"\x00\x01\x02 logo")
+    git(repo.path, "add", "logo.bin")
+    git(repo.path, "commit", "--quiet", "-m", "logo")
+    (repo.path / "logo.bin").write_bytes(b"\x00\x01\x03 new logo")
+    (repo.path / "tests/test_ops.py").chmod(0o755)
+    git(repo.path, "mv", "src/calc/__init__.py", "src/calc/package.py")
+    git(repo.path, "add", "--all")
+    raw = subprocess.run(
+        ["git", "-C", str(repo.path), "diff", "--cached", "--binary", "-M"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    git(repo.path, "reset", "--quiet", "--hard")
+    patch = parse_patch(raw, max_bytes=1 << 20, allow_binary=True, protected=())
+    assert [(f.path, f.status) for f in patch.files] == [
+        ("logo.bin", "modified"),
+        ("src/calc/package.py", "renamed"),
+        ("tests/test_ops.py", "modified"),
+    ]
+    paths = ["logo.bin", "src/calc/package.py", "tests/test_ops.py"]
+    assert applied(repo, patch) == git_apply_result(repo, raw, paths)
+    assert b"new mode 100755" in patch.diff and b"GIT binary patch" in patch.diff
