@@ -98,7 +98,7 @@ class PRCreator(HoldsForge):
                 path,
                 max_bytes=settings.max_patch_bytes,
                 allow_binary=settings.allow_binary,
-                protected=settings.protected_paths,
+                protected=settings.protected_globs(self._forge.repo),
             )
         except PatchRejected as exc:
             return _failed(str(exc))
