@@ -58,7 +58,7 @@ class Settings:
     disabled: frozenset[str] = frozenset()
     """Scorers switched off: reported `skipped` and left out of the weighting."""
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED
-    """Globs a patch may not touch (``**`` spans directories); see also protected_globs."""
+    """Globs a patch may not touch (``**`` spans directories); the state directory always is."""
     allow_binary: bool = False
     """Accept binary hunks."""
     max_patch_bytes: int = 1024 * 1024

@@ -20,7 +20,7 @@ from types import TracebackType
 from . import proc
 from .generated import GeneratedFiles, find_generated
 from .patch import Patch
-from .patch_apply import apply_patch
+from .patch.apply import apply_patch
 
 
 class WorkspaceError(Exception):

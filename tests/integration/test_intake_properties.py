@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from error_fix.config import Settings
-from error_fix.diff_model import PatchRejected
 from error_fix.patch import parse_patch
-from error_fix.patch_apply import apply_patch
+from error_fix.patch.apply import apply_patch
+from error_fix.patch.model import PatchRejected
 from tests.sample import CALC, DIVIDE_FIX, SampleRepo, dedent, git
 
 EXAMPLES = 500

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from error_fix.diff_model import PatchRejected
 from error_fix.patch import Patch, parse_patch
-from error_fix.patch_apply import apply_patch
+from error_fix.patch.apply import apply_patch
+from error_fix.patch.model import PatchRejected
 from error_fix.workspace import Workspace
 from tests.sample import CALC, SampleRepo, dedent, git
 

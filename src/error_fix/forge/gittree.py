@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import proc
 from ..patch import Patch, PatchRejected
-from ..patch_apply import apply_patch
+from ..patch.apply import apply_patch
 from .interface import ForgeError
 
 DELETED_MODE = "000000"

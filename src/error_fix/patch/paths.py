@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .diff_model import FileDiff, PatchRejected
+from .model import FileDiff, PatchRejected
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .diff_model import CommitMessage, FileDiff, PatchRejected, render
-from .diff_reader import read_diff
-from .path_rules import check_section, glob_matches
+from .model import CommitMessage, FileDiff, PatchRejected, render
+from .paths import check_section, glob_matches
+from .reader import read_diff
 
 __all__ = [
     "Artifact",

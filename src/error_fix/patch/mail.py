@@ -14,8 +14,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from .diff_model import CommitMessage, PatchRejected
-from .patch_text import check_text, split_lines
+from .model import CommitMessage, PatchRejected
+from .text import check_text, split_lines
 
 _GIT_MAIL_START = re.compile(rb"^From [0-9a-f]{40,64} Mon Sep 17 00:00:00 2001$", re.M)
 _MAIL_HEADER = re.compile(rb"(?:From|Subject|Date): ")

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from . import proc
-from .diff_model import FileDiff, Hunk, HunkLine, PatchRejected, render
-from .patch import Patch
+from .. import proc
+from . import Patch
+from .model import FileDiff, Hunk, HunkLine, PatchRejected, render
 
 
 def apply_patch(

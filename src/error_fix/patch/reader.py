@@ -18,11 +18,11 @@ import datetime
 import re
 from dataclasses import dataclass, replace
 
-from .diff_model import DEV_NULL, CommitMessage, FileDiff, Hunk, HunkLine, PatchRejected
-from .diff_model import unquote_name as _unquote
-from .patch_mail import is_mail, read_mails
-from .patch_text import decode_patch, split_lines, undo_crlf_transport
-from .path_rules import check_raw_name
+from .mail import is_mail, read_mails
+from .model import DEV_NULL, CommitMessage, FileDiff, Hunk, HunkLine, PatchRejected
+from .model import unquote_name as _unquote
+from .paths import check_raw_name
+from .text import decode_patch, split_lines, undo_crlf_transport
 
 MAX_LINE_NUMBER = 10_000_000
 """Larger line numbers in a hunk header are absurd, not a real file."""

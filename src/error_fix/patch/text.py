@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 
-from .diff_model import PatchRejected
+from .model import PatchRejected
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
