@@ -32,6 +32,7 @@ from types import FrameType
 import github_action_utils as gha
 
 from ..forge.interface import Outcome
+from ..report import introduced_findings
 from .inputs import (
     INPUT_NAMES,
     MODES,
@@ -59,7 +60,6 @@ from .summary import (
     SUMMARY_LIMIT,
     findings_table,
     fit_summary,
-    introduced_findings,
     summary_markdown,
     write_summary,
 )

@@ -17,9 +17,9 @@ import github_action_utils as gha
 
 from ..decision import PatchDecision, Verdict
 from ..forge.interface import Outcome, PublishResult
-from ..report import LABELS
+from ..report import LABELS, verdict_annotations
 from ..scorers.interface import ScorerResult
-from .summary import SEVERITY_RANK, introduced_findings, summary_markdown, write_summary
+from .summary import summary_markdown, write_summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 OUTPUT_NAMES = (
@@ -35,6 +35,8 @@ OUTPUT_NAMES = (
 )
 ANNOTATIONS_PER_TYPE = 10
 """GitHub shows at most 10 annotations of each type (error, warning, notice) per step."""
+_COMMAND_KINDS = {"failure": "error", "warning": "warning", "notice": "notice"}
+"""Checks API annotation level → workflow command."""
 RESERVED_ANNOTATIONS = 1
 """Kept free of findings for the step's own closing line (its ::error:: or ::notice::)."""
 GROUP_FINDINGS = 50
@@ -101,33 +103,32 @@ def pick_annotations(
     path_prefix: str | None,
     per_type: int = ANNOTATIONS_PER_TYPE - RESERVED_ANNOTATIONS,
 ) -> tuple[list[Annotation], int]:
-    """The most severe introduced findings as annotations, at most ``per_type`` of each kind
-    (GitHub drops the rest); also how many findings were left out."""
+    """The verdict's annotations (report.verdict_annotations, most severe first) as workflow
+    commands, at most ``per_type`` of each kind (GitHub drops the rest); also how many were left
+    out."""
     picked: list[Annotation] = []
     counts: dict[str, int] = {}
     left_out = 0
-    for scorer, finding in introduced_findings(verdict):
-        kind = str(finding.get("severity"))
-        kind = kind if kind in SEVERITY_RANK else "warning"
+    for found in verdict_annotations(verdict):
+        kind = _COMMAND_KINDS.get(found.level, "warning")
         if counts.get(kind, 0) >= per_type:
             left_out += 1
             continue
         counts[kind] = counts.get(kind, 0) + 1
-        path = str(finding.get("path") or "")
-        line = finding.get("line")
+        line = found.start_line
         file = None
-        if path and path_prefix is not None:
-            file = path if path_prefix in ("", ".") else f"{path_prefix}/{path}"
-        message = f"{finding.get('rule')}: {finding.get('message')}"
-        if file is None and path:
-            message = f"{path}{f':{line}' if line else ''}: {message}"
+        if path_prefix is not None:
+            file = found.path if path_prefix in ("", ".") else f"{path_prefix}/{found.path}"
+        message = found.message
+        if file is None:
+            message = f"{found.path}{f':{line}' if line else ''}: {message}"
         picked.append(
             Annotation(
                 kind=kind,
                 message=message,
-                title=f"error-fix {scorer}: introduced by this patch",
+                title=found.title,
                 file=file,
-                line=int(line) if isinstance(line, int) and file else None,
+                line=line if file else None,
             )
         )
     return picked, left_out

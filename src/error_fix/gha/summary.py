@@ -13,22 +13,19 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import github_action_utils as gha
 
-from ..config import COMPONENTS
 from ..decision import PatchDecision, Verdict
 from ..forge.interface import PublishResult
-from ..report import LABELS, markdown_report
 from ..report import _inline as inline_text
+from ..report import findings_table as report_findings_table
+from ..report import fit_markdown, markdown_report
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub refuses a step summary over 1 MiB."""
 SUMMARY_FINDINGS = 200
 """Introduced findings listed in the summary (the verdict keeps all of them)."""
-SEVERITY_RANK = {"error": 0, "warning": 1, "notice": 2}
-_SCORER_RANK = {"security": 0, "tests": 1, "types": 2, "lint": 3, "coverage": 4}
 _PIECE = re.compile(r"^<!-- ([a-z-]+) -->$", re.MULTILINE)
 
 
@@ -51,58 +48,21 @@ def _cell(text: object, limit: int = 300) -> str:
     return inline_text(text, limit).replace("|", "\\|")
 
 
-def introduced_findings(verdict: Verdict) -> list[tuple[str, Mapping[str, Any]]]:
-    """(scorer, finding) for everything the patch introduces, most severe first."""
-    found = [
-        (name, finding)
-        for name in COMPONENTS
-        for finding in (verdict.scorers.get(name) or {}).get("findings") or []
-        if isinstance(finding, Mapping)
-    ]
-    return sorted(
-        found,
-        key=lambda item: (
-            SEVERITY_RANK.get(str(item[1].get("severity")), 1),
-            _SCORER_RANK.get(item[0], 9),
-            str(item[1].get("path")),
-            int(item[1].get("line") or 0),
-        ),
-    )
-
-
 def findings_table(verdict: Verdict, limit: int = SUMMARY_FINDINGS) -> str:
     """The introduced findings as a GFM table, most severe first; '' when there are none."""
-    found = introduced_findings(verdict)
-    if not found:
-        return ""
-    rows = ["| Scorer | Where | Rule | Message |", "|---|---|---|---|"]
-    for scorer, finding in found[:limit]:
-        line = finding.get("line")
-        where = f"{finding.get('path')}:{line}" if line else str(finding.get("path"))
-        rows.append(
-            f"| {LABELS.get(scorer, scorer)} | `{_cell(where, 200)}` | "
-            f"`{_cell(finding.get('rule'), 80)}` | {_cell(finding.get('message'))} |"
-        )
-    if len(found) > limit:
-        rows.append(f"| | | | … and {len(found) - limit} more in the verdict |")
-    return "\n".join(rows)
+    return report_findings_table(verdict, limit)
 
 
 def fit_summary(markdown: str, limit: int = SUMMARY_LIMIT) -> str:
     """``markdown`` cut at a line boundary so that it fits in ``limit`` bytes, with a note
     saying it was truncated and where the rest is."""
-    data = markdown.encode("utf-8")
-    if len(data) <= limit:
-        return markdown
+    size = len(markdown.encode("utf-8"))
     note = (
-        f"\n\n> ⚠️ **Summary truncated**: it was {len(data)} bytes and GitHub keeps at most "
+        f"\n\n> ⚠️ **Summary truncated**: it was {size} bytes and GitHub keeps at most "
         f"{limit} bytes per step. The full evidence is in the verdict (the `verdict-path` "
         "output)."
     )
-    room = max(0, limit - len(note.encode("utf-8")))
-    head = data[:room].decode("utf-8", errors="ignore")
-    cut = head.rfind("\n")
-    return (head[:cut] if cut > 0 else head) + note
+    return fit_markdown(markdown, limit, note)
 
 
 def _what_was_done(

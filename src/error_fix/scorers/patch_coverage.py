@@ -116,12 +116,13 @@ def removed_tests(test_diff: bytes) -> list[str]:
 
 def _added_statements(
     ctx: ScoringContext, cov: Any, sources: list[str]
-) -> tuple[int, int, list[Finding]]:
+) -> tuple[int, int, list[tuple[Finding, int]]]:
     """Statements the patch adds to ``sources``, how many of them ran, and a finding for each
-    range that did not."""
+    range that did not (with the range's last line)."""
     patched_root = Path(os.path.realpath(ctx.patched))
     added = covered = 0
     findings: list[Finding] = []
+    ends: list[int] = []
     for path in sources:
         change = next(f for f in ctx.patch.files if f.path == path)
         _, statements, _, missing, _ = cov.analysis2(str(patched_root / path))
@@ -136,7 +137,8 @@ def _added_statements(
                     path, start, "uncovered", f"added {where} not executed by any test", "notice"
                 )
             )
-    return added, covered, findings
+            ends.append(end)
+    return added, covered, list(zip(findings, ends, strict=True))
 
 
 class CoverageScorer(Scorer):
@@ -151,9 +153,10 @@ class CoverageScorer(Scorer):
         sources = changed_sources(ctx)
         measured_all = coverage_request(ctx) is True
         cov = _load(run, ctx.scratch, "patched") if sources or measured_all else None
-        added, covered, findings = (
+        added, covered, uncovered = (
             (0, 0, []) if cov is None else _added_statements(ctx, cov, sources)
         )
+        findings = [finding for finding, _ in uncovered]
         patch_coverage = covered / added if added else 1.0
         score = patch_coverage
         gone = removed_tests(ctx.patch.test_diff)
@@ -203,6 +206,9 @@ class CoverageScorer(Scorer):
                 "executed": covered,
                 "measured": "all project files" if measured_all else sources,
                 "tests_removed": gone,
+                "uncovered": [
+                    {"path": f.path, "start_line": f.line, "end_line": end} for f, end in uncovered
+                ],
                 "total": None if total is None else round(total, 2),
                 "baseline": None if baseline is None else round(baseline, 2),
                 "baseline_source": source,
