@@ -22,6 +22,7 @@ DEFAULT_WEIGHTS = {"tests": 0.40, "lint": 0.20, "types": 0.15, "security": 0.15,
 DEFAULT_PROTECTED = (".github/workflows/**", ".github/actions/**", "action.yml", "action.yaml")
 DEFAULT_LABELS = ("automated-fix", "error-recovery")
 MERGE_METHODS = ("merge", "squash", "rebase")
+REVIEW_CONCLUSIONS = ("neutral", "failure")
 
 
 class ConfigError(Exception):
@@ -94,6 +95,9 @@ class Settings:
     cached total of the base), measure (all files, and a full base run for the base total)."""
     minutes_per_fix: float = 30.0
     """Human minutes a fix takes by hand (for the hours-saved estimate)."""
+    review_conclusion: str = "neutral"
+    """Conclusion of the `error-fix` check run for a manual_review fix: neutral (GitHub counts it
+    as passing a required check) or failure (a required `error-fix` check then blocks the merge)."""
 
     def __post_init__(self) -> None:
         _check_unit("auto-merge-threshold", self.auto_merge_threshold)
@@ -135,6 +139,11 @@ class Settings:
             raise ConfigError("coverage-baseline must be 'auto', 'measure' or 'off'")
         if self.queue_alert_count < 1 or self.queue_alert_hours <= 0:
             raise ConfigError("queue-alert-count must be ≥ 1 and queue-alert-hours > 0")
+        if self.review_conclusion not in REVIEW_CONCLUSIONS:
+            raise ConfigError(
+                f"review-conclusion must be one of {REVIEW_CONCLUSIONS}, "
+                f"got {self.review_conclusion!r}"
+            )
 
     def weight(self, component: str) -> float:
         return 0.0 if component in self.disabled else float(self.weights.get(component, 0.0))

@@ -175,6 +175,12 @@ def status_of(exc: BaseException) -> int | None:
     return exc.status if isinstance(exc, GithubException) else None
 
 
+def merge_queue_refusal(exc: BaseException) -> bool:
+    """GitHub refused a direct merge because the base branch requires a merge queue (405
+    "Repository rule violations found … Changes must be made through the merge queue")."""
+    return status_of(exc) == 405 and "merge queue" in error_text(exc).lower()
+
+
 def node_not_ready(exc: BaseException) -> bool:
     """GitHub has not finished creating the PR everywhere yet (eventual consistency)."""
     return isinstance(exc, GithubException) and "Could not resolve to a node" in error_text(exc)
@@ -182,6 +188,21 @@ def node_not_ready(exc: BaseException) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # The client
+
+
+@dataclass(frozen=True)
+class AutoMergeAnswer:
+    """What GitHub answered when auto-merge was armed on a PR."""
+
+    merge_queue: bool
+    """The base branch requires a merge queue: armed auto-merge is "merge when ready" there
+    (the PR joins the queue once its checks pass)."""
+    queue_position: int | None
+    """The PR's place in the merge queue when GitHub queued it at once (nothing was pending)."""
+
+
+_QUEUE_FIELDS = "pullRequest { isMergeQueueEnabled mergeQueueEntry { position } }"
+"""What the auto-merge mutation reads back about the merge queue (no request of its own)."""
 
 
 @dataclass(frozen=True)
@@ -294,11 +315,40 @@ class GitHubClient:
         )
         return list(itertools.islice(found, 100))
 
-    def enable_automerge(self, pr: PullRequest, method: str, head: str) -> None:
+    def _mutation(self, name: str, payload: dict[str, object], fields: str) -> dict[str, object]:
+        """One GraphQL mutation, retried while GitHub cannot resolve a node it just created."""
+        requester = self.client.requester
+        _, data = self.node_retry(lambda: requester.graphql_named_mutation(name, payload, fields))
+        return data if isinstance(data, dict) else {}
+
+    def enable_automerge(self, pr: PullRequest, method: str, head: str) -> AutoMergeAnswer:
         """GraphQL ``enablePullRequestAutoMerge``, pinned to ``head``."""
-        self.node_retry(
-            lambda: pr.enable_automerge(merge_method=method.upper(), expected_head_oid=head)
+        payload = {"pullRequestId": pr.node_id, "mergeMethod": method.upper()}
+        data = self._mutation(
+            "enablePullRequestAutoMerge",
+            {**payload, "expectedHeadOid": head},
+            f"clientMutationId {_QUEUE_FIELDS}",
         )
+        pull = data.get("pullRequest")
+        pull = pull if isinstance(pull, dict) else {}
+        entry = pull.get("mergeQueueEntry")
+        position = entry.get("position") if isinstance(entry, dict) else None
+        return AutoMergeAnswer(
+            merge_queue=pull.get("isMergeQueueEnabled") is True,
+            queue_position=position if isinstance(position, int) else None,
+        )
+
+    def enqueue(self, pr: PullRequest, head: str) -> int | None:
+        """GraphQL ``enqueuePullRequest``, pinned to ``head`` (the queue's ruleset picks the
+        merge method); the PR's place in the queue."""
+        data = self._mutation(
+            "enqueuePullRequest",
+            {"pullRequestId": pr.node_id, "expectedHeadOid": head},
+            "clientMutationId mergeQueueEntry { position state }",
+        )
+        entry = data.get("mergeQueueEntry")
+        position = entry.get("position") if isinstance(entry, dict) else None
+        return position if isinstance(position, int) else None
 
     def mergeable_state(self, number: int) -> str:
         """GitHub's mergeable_state, re-read while GitHub is still computing it."""

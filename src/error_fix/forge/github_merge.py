@@ -4,6 +4,12 @@
 approval. GitHub's answers decide, never a blind merge: when nothing would gate an auto-merge
 (no required check pending, auto-merge off, no branch protection) the PR goes to review, and the
 message names the setting to change. The review label puts a PR in the queue.
+
+A base branch that requires a merge queue is never merged around: where error-fix would merge,
+it enqueues the PR (``enqueuePullRequest``, pinned to the head sha). GitHub says so in the answer
+to arming auto-merge (read back in the same request) or by refusing the direct merge (405
+"Changes must be made through the merge queue"); armed auto-merge there is "merge when ready",
+which joins the queue once the PR's checks pass.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from github import GithubException
 from github.PullRequest import PullRequest
 
 from ..config import Settings
-from .github_api import GitHubClient, error_text
+from .github_api import GitHubClient, error_text, merge_queue_refusal
 from .interface import Outcome, PublishResult
 
 
@@ -31,6 +37,8 @@ class Step:
     unguarded: bool = False
     """Auto-merge could not be armed because nothing on GitHub would gate the merge (auto-merge
     off, no branch protection): a direct merge is still possible for an auto_merge decision."""
+    merge_queue: bool = False
+    """The base branch requires a merge queue."""
 
 
 def fix_result(
@@ -81,7 +89,7 @@ class MergeMachine:
         PR is mergeable right now, so auto-merge would merge it at once)."""
         method = self.settings.merge_method
         try:
-            self.api.enable_automerge(pr, method, head)
+            answer = self.api.enable_automerge(pr, method, head)
         except GithubException as exc:
             text = error_text(exc)
             lowered = text.lower()
@@ -117,11 +125,67 @@ class MergeMachine:
                 f"PR #{pr.number} is open, but auto-merge could not be armed: {text}",
                 review=True,
             )
+        if answer.queue_position is not None:  # nothing was pending: GitHub queued it at once
+            return self._queued(pr, base_ref, answer.queue_position)
+        if answer.merge_queue:
+            return Step(
+                Outcome.AUTO_MERGE_ARMED,
+                f"PR #{pr.number}: auto-merge armed; it joins {base_ref}'s merge queue when its "
+                "required checks pass",
+                merge_queue=True,
+            )
         return Step(
             Outcome.AUTO_MERGE_ARMED,
             f"PR #{pr.number}: auto-merge ({method}) armed; it merges when {base_ref}'s "
             "required checks pass",
         )
+
+    @staticmethod
+    def _queued(pr: PullRequest, base_ref: str, position: int | None) -> Step:
+        where = f" at position {position}" if position else ""
+        return Step(
+            Outcome.MERGE_QUEUED,
+            f"PR #{pr.number} queued for merge: it is in {base_ref}'s merge queue{where}, and "
+            "GitHub merges it when the queue's checks pass",
+            merge_queue=True,
+        )
+
+    def enqueue(self, pr: PullRequest, head: str, base_ref: str, armed: Step | None) -> Step:
+        """Put the PR in the base branch's merge queue, pinned to ``head``. When GitHub will
+        not take it yet, armed auto-merge (``armed``, else armed now) queues it when ready."""
+        try:
+            position = self.api.enqueue(pr, head)
+        except GithubException as exc:
+            text = error_text(exc)
+            lowered = text.lower()
+            if "already in the queue" in lowered:
+                return Step(
+                    Outcome.MERGE_QUEUED,
+                    f"PR #{pr.number} is already in {base_ref}'s merge queue",
+                    merge_queue=True,
+                )
+            if "head branch was modified" in lowered:
+                return Step(
+                    Outcome.NEEDS_REVIEW,
+                    f"PR #{pr.number} labelled for review: its branch moved while error-fix "
+                    "queued it for merge (someone pushed)",
+                    review=True,
+                )
+            waiting = armed or self._arm(pr, head, base_ref)
+            if waiting is not None and waiting.outcome is Outcome.AUTO_MERGE_ARMED:
+                return Step(
+                    waiting.outcome, f"{waiting.message} (not queued yet: {text})", merge_queue=True
+                )
+            if waiting is not None and waiting.outcome is not Outcome.FAILED:
+                return waiting
+            return Step(
+                Outcome.FAILED,
+                f"PR #{pr.number} could not be queued for merge in {base_ref}'s merge queue: "
+                f"{text}",
+                review=True,
+                merge_queue=True,
+            )
+        return self._queued(pr, base_ref, position)
 
     def arm_or_review(self, pr: PullRequest, head: str, base_ref: str) -> Step:
         """auto_merge_pr: arm auto-merge; a PR with nothing pending is never merged blind."""
@@ -149,6 +213,8 @@ class MergeMachine:
         would be refused; arm auto-merge first (one request). Only when GitHub says nothing is
         pending, or nothing would gate the merge, merge directly — the decision allows it."""
         step = self._arm(pr, head, base_ref)
+        if step is not None and step.merge_queue and step.outcome is Outcome.AUTO_MERGE_ARMED:
+            return self.enqueue(pr, head, base_ref, armed=step)  # merge now: join the queue now
         if step is None or step.unguarded:
             return self.merge_or_arm(pr, head, base_ref)
         return step
@@ -162,6 +228,8 @@ class MergeMachine:
             refused = self._merge(pr, head)  # the base moved during the merge: GitHub says retry
         if refused is None:
             return Step(Outcome.MERGED, merged)
+        if merge_queue_refusal(refused):
+            return self.enqueue(pr, head, base_ref, armed=None)
         if refused.status == 409:
             return Step(
                 Outcome.NEEDS_REVIEW,

@@ -8,9 +8,14 @@ one ref POST. No token reaches git, no hook runs, and GitHub marks the commit ve
 Requests for a fresh one-file fix, in order (tests count them against the fake):
 ``GET repo`` (reachable? writable?) · ``GET pulls?head=owner:branch&state=all`` (a re-run, or a
 patch a reviewer closed before?) · ``POST git/trees`` · ``POST git/commits`` · ``POST git/refs`` ·
-``POST pulls`` · then by decision ``enablePullRequestAutoMerge`` (auto_merge_pr) or ``PUT merge``
-(auto_merge) · ``POST issues/N/labels``, which creates labels the repository lacks. A re-run of
-the same patch costs the first two and changes nothing.
+``POST pulls`` · ``POST check-runs`` (the verdict on the fix commit, github_checks.py; one
+``PATCH`` more per 50 annotations past the first 50) · then by decision
+``enablePullRequestAutoMerge`` (auto_merge_pr, and first for auto_merge), ``PUT merge``
+(auto_merge when nothing would gate it) or ``enqueuePullRequest`` (auto_merge on a base that
+requires a merge queue) · ``POST issues/N/labels``, which creates labels the repository lacks.
+The check run is written before the PR is acted on, so a branch that requires the `error-fix`
+check sees it. A re-run of the same patch costs the first two and a look-up of the check run,
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from github import GithubException, InputGitTreeElement
@@ -33,6 +38,7 @@ from ..patch import Patch
 from ..report import pr_body, pr_title, read_marker
 from . import gittree
 from .github_api import API_ERRORS, GitHubClient, error_text
+from .github_checks import CheckReport, CheckRuns
 from .github_merge import MergeMachine, Step, fix_result
 from .interface import ForgeError, Outcome, PublishResult
 from .local import BRANCH_PREFIX
@@ -72,6 +78,7 @@ class Publisher:
         self.repo = repo
         self.env = env
         self.merges = merges
+        self.checks = CheckRuns(api, settings)
 
     @property
     def _checkout(self) -> Path:
@@ -80,11 +87,17 @@ class Publisher:
             raise ForgeError("publishing needs the repository's checkout (--repo)")
         return self.repo
 
-    def _decision_log(self) -> str:
+    def _run_url(self) -> str | None:
+        """The workflow run publishing this, on GitHub Actions."""
         env = self.env
         if env.get("GITHUB_RUN_ID") and env.get("GITHUB_SERVER_URL"):
             repository = env.get("GITHUB_REPOSITORY") or self.api.full_name
-            run = f"{env['GITHUB_SERVER_URL']}/{repository}/actions/runs/{env['GITHUB_RUN_ID']}"
+            return f"{env['GITHUB_SERVER_URL']}/{repository}/actions/runs/{env['GITHUB_RUN_ID']}"
+        return None
+
+    def _decision_log(self) -> str:
+        run = self._run_url()
+        if run is not None:
             return f"uploaded with [the workflow run]({run})"
         return f"`{self.settings.state_dir}/{self.settings.decision_log}` of the scoring run"
 
@@ -330,6 +343,31 @@ class Publisher:
         base_ref: str,
         refreshed: bool = False,
     ) -> PublishResult:
+        """The check run on the fix commit first (a base that requires it sees it), then the
+        merge-state machine and the labels; a check run that could not be written is said in
+        the message and fails the publish, but does not undo the PR."""
+        check = self.checks.report(
+            verdict,
+            placed.commit,
+            look_up=placed.state == "unchanged",
+            details_url=self._run_url(),
+            decision_log=self._decision_log(),
+        )
+        result = self._settle(
+            verdict, pr, placed, fresh=fresh, base_ref=base_ref, refreshed=refreshed
+        )
+        return _with_check(result, check)
+
+    def _settle(
+        self,
+        verdict: Verdict,
+        pr: PullRequest,
+        placed: _Branch,
+        *,
+        fresh: bool,
+        base_ref: str,
+        refreshed: bool,
+    ) -> PublishResult:
         """Run the merge-state machine on the PR and label it; report partial failures."""
         branch = pr.head.ref
         settled = self._settled(verdict, pr) if placed.state == "unchanged" else None
@@ -384,6 +422,19 @@ class Publisher:
                 pr,
             )
         return fix_result(step.outcome, step.message, branch, placed.commit, pr)
+
+
+def _with_check(result: PublishResult, check: CheckReport) -> PublishResult:
+    """``result`` naming its check run; a check run that could not be written fails the publish
+    (the PR stays as the message says)."""
+    if not check.problem:
+        return replace(result, check_run_url=check.url)
+    return replace(
+        result,
+        outcome=Outcome.FAILED,
+        message=f"{result.message}; but {check.problem}",
+        check_run_url=check.url,
+    )
 
 
 def _handled_before(pulls: list[PullRequest], patch: Patch, branch: str) -> PublishResult | None:

@@ -92,7 +92,7 @@ class ReviewQueue:
         head, branch = pr.head.sha, pr.head.ref
         try:
             step = self.merges.merge_or_arm(pr, head, pr.base.ref)
-            if step.outcome not in (Outcome.MERGED, Outcome.AUTO_MERGE_ARMED):
+            if step.outcome not in (Outcome.MERGED, Outcome.AUTO_MERGE_ARMED, Outcome.MERGE_QUEUED):
                 return fix_result(
                     Outcome.FAILED,
                     f"not approved: {step.message}; PR #{pr.number} stays in the review queue",
