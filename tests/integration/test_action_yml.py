@@ -157,6 +157,7 @@ def test_the_example_workflow_splits_scoring_from_publishing() -> None:
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
+        "checks": "write",  # the error-fix check run on the fix commit
         "actions": "read",
     }
     assert not [s for s in publish["steps"] if "run" in s]  # it runs no project code

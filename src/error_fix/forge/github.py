@@ -77,13 +77,15 @@ class GitHubForge(Forge):
         node_attempts: int = 6,
         mergeability_reads: int = 5,
         env: Mapping[str, str] | None = None,
+        checks_token: str | None = None,
     ) -> None:
         """Connect and check, failing fast: the token works, the repository is reachable with
         it, and (with ``need_write``) the token may write to it.
 
         ``retries``/``backoff`` drive GithubRetry (5xx, rate limits) and the tenacity retries;
         the ``seconds_between_*`` throttles are PyGithub's (GitHub's advice for secondary rate
-        limits). Tests set backoff and throttles to 0.
+        limits). Tests set backoff and throttles to 0. ``checks_token`` writes the check runs
+        (a workflow's GITHUB_TOKEN when the PRs are opened with a PAT, which cannot).
         """
         self.repo = repo
         self.settings = settings
@@ -99,7 +101,13 @@ class GitHubForge(Forge):
             node_attempts,
             mergeability_reads,
         )
-        self.api = GitHubClient(token=token, full_name=full_name, api_url=api_url, options=options)
+        self.api = GitHubClient(
+            token=token,
+            full_name=full_name,
+            api_url=api_url,
+            options=options,
+            checks_token=checks_token,
+        )
         self.client = self.api.client
         self.repository = self.api.repository
         merges = MergeMachine(self.api, settings)

@@ -30,6 +30,7 @@ from github import (
 )
 from github.GitRef import GitRef
 from github.PullRequest import PullRequest
+from github.Repository import Repository
 from urllib3 import Retry
 
 from .. import __version__, proc
@@ -230,9 +231,19 @@ class ClientOptions:
 class GitHubClient:
     """One repository on GitHub (or GitHub Enterprise Server), reached through PyGithub."""
 
-    def __init__(self, *, token: str, full_name: str, api_url: str, options: ClientOptions) -> None:
+    def __init__(
+        self,
+        *,
+        token: str,
+        full_name: str,
+        api_url: str,
+        options: ClientOptions,
+        checks_token: str | None = None,
+    ) -> None:
         """Connect and check, failing fast: the token works, the repository is reachable with
-        it, and (with ``options.need_write``) the token may write to it."""
+        it, and (with ``options.need_write``) the token may write to it. ``checks_token`` writes
+        the check runs (only GitHub App tokens can, a workflow's GITHUB_TOKEN among them; a PAT
+        cannot); by default ``token`` does."""
         self.full_name = full_name
         self.api_url = api_url
         self.backoff = options.backoff
@@ -243,16 +254,21 @@ class GitHubClient:
             backoff_factor=options.backoff,
             allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
         )
-        self.client = Github(
-            auth=Auth.Token(token),
-            base_url=api_url,
-            retry=retry,
-            timeout=max(1, int(options.timeout)),
-            per_page=100,
-            user_agent=f"error-fix/{__version__}",
-            seconds_between_requests=options.seconds_between_requests,
-            seconds_between_writes=options.seconds_between_writes,
-        )
+
+        def connect(secret: str) -> Github:
+            return Github(
+                auth=Auth.Token(secret),
+                base_url=api_url,
+                retry=retry,
+                timeout=max(1, int(options.timeout)),
+                per_page=100,
+                user_agent=f"error-fix/{__version__}",
+                seconds_between_requests=options.seconds_between_requests,
+                seconds_between_writes=options.seconds_between_writes,
+            )
+
+        self.client = connect(token)
+        self.checks_client = connect(checks_token) if checks_token else self.client
         try:
             self.repository = self.client.get_repo(full_name)
         except BadCredentialsException:
@@ -276,8 +292,17 @@ class GitHubClient:
                 "write, pull-requests: write, issues: write`)"
             )
 
+    @property
+    def checks_repository(self) -> Repository:
+        """The repository as the check-run token sees it (no request)."""
+        if self.checks_client is self.client:
+            return self.repository
+        return self.checks_client.get_repo(self.full_name, lazy=True)
+
     def close(self) -> None:
         self.client.close()
+        if self.checks_client is not self.client:
+            self.checks_client.close()
 
     @property
     def owner(self) -> str:

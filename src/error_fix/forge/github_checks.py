@@ -124,7 +124,7 @@ class CheckRuns:
 
     def _existing(self, verdict: Verdict, commit: str) -> CheckRun | None:
         """This patch's run on ``commit`` (newest first), found by name and external_id."""
-        head = self.api.client.create_from_raw_data(
+        head = self.api.checks_client.create_from_raw_data(
             Commit, {"sha": commit, "url": f"{self.api.repository.url}/commits/{commit}"}
         )
         runs = head.get_check_runs(check_name=CHECK_NAME, filter="all")
@@ -141,7 +141,7 @@ class CheckRuns:
         batches: list[list[dict[str, Any]]],
     ) -> CheckReport:
         first = batches[0] if batches else []
-        run = self.api.repository.create_check_run(
+        run = self.api.checks_repository.create_check_run(
             CHECK_NAME, commit, **fields, output={**output, "annotations": first}
         )
         return self._append(run, output, batches[1:], 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import github_action_utils as gha
 
 MODES = ("score", "publish", "all", "install")
-SECRET_INPUTS = ("github-token", "slack-webhook-url")
+SECRET_INPUTS = ("github-token", "slack-webhook-url", "checks-token")
 INPUT_NAMES = (
     "patch",
     "mode",
@@ -31,6 +31,7 @@ INPUT_NAMES = (
     "config",
     "dry-run",
     "output-dir",
+    "review-conclusion",
 )
 """Every input this package reads (action.yml maps each to INPUT_<NAME>; the others — cache,
 action-python — only steer the install)."""
@@ -42,6 +43,7 @@ _OVERRIDES = {
     "merge-method": "merge_method",
     "labels": "labels",
     "protected-paths": "protected_paths",
+    "review-conclusion": "review_conclusion",
 }
 
 
@@ -69,13 +71,15 @@ def mask_secrets(environ: MutableMapping[str, str] = os.environ) -> dict[str, st
     """Mask every secret input in the log at once, then take it out of the environment (no
     process error-fix starts inherits it). Returns the secrets by input name."""
     secrets: dict[str, str] = {}
+    masked: set[str] = set()
     for name in SECRET_INPUTS:
         key = f"INPUT_{name.upper()}"
         value = environ.pop(key, "").strip()
         if value:
             for line in value.splitlines():
-                if line.strip():
+                if line.strip() and line.strip() not in masked:
                     gha.add_mask(line.strip())
+                    masked.add(line.strip())
             secrets[name] = value
     return secrets
 
@@ -110,6 +114,8 @@ class ActionInputs:
     """GitHub token (never printed)."""
     slack_webhook_url: str | None = field(default=None, repr=False)
     """Slack incoming-webhook URL (never printed)."""
+    checks_token: str | None = field(default=None, repr=False)
+    """The workflow's own token, for the check run (action.yml passes it; never printed)."""
 
     @property
     def publishes(self) -> bool:
@@ -149,4 +155,5 @@ def read_inputs(secrets: Mapping[str, str]) -> ActionInputs:
         trust_verdict=_flag("trust-verdict"),
         token=secrets.get("github-token"),
         slack_webhook_url=secrets.get("slack-webhook-url"),
+        checks_token=secrets.get("checks-token"),
     )

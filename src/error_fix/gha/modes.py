@@ -127,7 +127,9 @@ class ActionRun:
         from ..forge.github import GitHubForge
         from ..forge.observed import ObservedForge
 
-        forge = GitHubForge.from_environment(repo, settings, token=self.inputs.token)
+        forge = GitHubForge.from_environment(
+            repo, settings, token=self.inputs.token, checks_token=self.inputs.checks_token
+        )
         self._closers.append(forge.close)
         return ObservedForge(forge, self.bus)
 

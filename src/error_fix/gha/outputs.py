@@ -202,7 +202,12 @@ class StepReport:
         """Outputs, annotations (``annotate``), the job summary and the closing line for a
         verdict (and what publishing it did); returns the step's exit code."""
         self._record(verdict, result, mode=mode, dry_run=dry_run)
-        if annotate:
+        on_commit = result.check_run_url if result is not None else None
+        if annotate and on_commit:
+            # The check run carries them on the fix commit, where the PR shows them; this step's
+            # own annotations would sit on the commit the workflow ran on.
+            print(f"The findings are annotated on the fix commit: {on_commit}")
+        elif annotate:
             annotations, left_out = pick_annotations(verdict, path_prefix)
             for annotation in annotations:
                 annotation.emit()

@@ -78,8 +78,11 @@ def _what_was_done(
         done += _fill("capped", capped_from=capped_from, decision=verdict.decision) + "\n\n"
     if result is not None:
         pr = _fill("pr", number=result.pr_number, url=result.pr_url) if result.pr_url else ""
+        url = result.check_run_url
+        check = _fill("check", url=url) if url else ""
         message = _cell(result.message, 1000)
-        done += _fill("published", outcome=result.outcome, pr=pr, message=message) + "\n"
+        done += _fill("published", outcome=result.outcome, pr=pr, check=check, message=message)
+        done += "\n"
     elif dry_run:
         done += _fill("dry-run") + "\n"
     elif mode == "score":
