@@ -255,9 +255,10 @@ class GitHubClient:
             allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
         )
 
-        def connect(secret: str) -> Github:
+        def connect(secret: str, *, lazy: bool = False) -> Github:
             return Github(
                 auth=Auth.Token(secret),
+                lazy=lazy,
                 base_url=api_url,
                 retry=retry,
                 timeout=max(1, int(options.timeout)),
@@ -268,7 +269,8 @@ class GitHubClient:
             )
 
         self.client = connect(token)
-        self.checks_client = connect(checks_token) if checks_token else self.client
+        # Lazy: its repository object is made without a request.
+        self.checks_client = connect(checks_token, lazy=True) if checks_token else self.client
         try:
             self.repository = self.client.get_repo(full_name)
         except BadCredentialsException:
@@ -297,7 +299,7 @@ class GitHubClient:
         """The repository as the check-run token sees it (no request)."""
         if self.checks_client is self.client:
             return self.repository
-        return self.checks_client.get_repo(self.full_name, lazy=True)
+        return self.checks_client.get_repo(self.full_name)
 
     def close(self) -> None:
         self.client.close()
