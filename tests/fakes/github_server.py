@@ -69,6 +69,23 @@ against GitHub (kept plausible, assert on status codes instead): required-check 
 (``Required status check "ci" is expected.``), draft 405, and the enable-auto-merge
 ``expectedHeadOid`` mismatch (reuses the REST 409 text). ``disablePullRequestAutoMerge`` on a
 PR without auto-merge is a no-op success here.
+
+Check runs keep their output (title, summary, text) and annotations; an update *appends* the
+annotations it carries (GitHub's documented behaviour), and one request takes at most 50: more
+get GitHub's own 422 ``Invalid request.\n\nNo more than 50 items are allowed; N were supplied.``
+``FakeRepo.check_runs()`` lists every run ever created on a commit (GitHub's list shows the newest
+of each name unless ``filter=all``). A completed check run can fire armed auto-merge, as a status does.
+
+Merge queues: a branch in ``FakeRepo.merge_queue`` refuses a direct merge with GitHub's 405
+``Repository rule violations found\n\nChanges must be made through the merge queue`` and lists a
+``merge_queue`` rule. ``enqueuePullRequest`` (input ``pullRequestId``, ``expectedHeadOid``; no
+``mergeMethod`` — the ruleset picks it) queues an open PR, its entry ``AWAITING_CHECKS`` while
+required checks are pending; a PR already queued gets ``Pull request is already in the queue``
+(as GitHub answers). Armed auto-merge there is "merge when ready": the PR joins the queue once it
+is mergeable, and arming a PR that already is queues it at once (gh's merge code relies on this).
+``run_merge_queue()`` is the queue's turn: it merges the ready entries in order. Not confirmed
+against GitHub (assert on behaviour instead): the texts for enqueuing on a branch without a
+queue, a draft or a conflicting PR.
 """
 
 from __future__ import annotations
