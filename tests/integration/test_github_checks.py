@@ -55,10 +55,21 @@ def with_findings(
     return replace(verdict, scorers={**verdict.scorers, section: result})
 
 
+def lint_verdict(checkout: Path, patch: Patch) -> Verdict:
+    """auto_merge_pr, with an unused import on the patch's first added line."""
+    unused = Finding(OPS, added_line(patch), "F401", "`os` imported but unused", "warning")
+    verdict = make_verdict(checkout, patch, PatchDecision.AUTO_MERGE_PR)
+    return with_findings(verdict, "lint", [unused])
+
+
 def the_check_run(remote: FakeRepo, branch: str = "error-fix/div-zero") -> CheckRun:
     """The one `error-fix` check run on the branch's head commit (fails if there are more)."""
     [run] = remote.check_runs(branch, "error-fix")
     return run
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    return Finding(data["path"], data["line"], data["rule"], data["message"], data["severity"])
 
 
 def publish(gh: FakeGitHub, checkout: Path, verdict: Verdict, patch: Patch, **settings: Any) -> Any:
@@ -78,10 +89,7 @@ def test_a_lint_finding_is_annotated_on_the_added_line_of_a_success_check_run(
 ) -> None:
     patch = make_patch(checkout, ONE_FILE_FIX)
     line = added_line(patch)
-    unused = Finding(OPS, line, "F401", "`os` imported but unused", "warning")
-    verdict = with_findings(
-        make_verdict(checkout, patch, PatchDecision.AUTO_MERGE_PR), "lint", [unused]
-    )
+    verdict = lint_verdict(checkout, patch)
     result = publish(gh, checkout, verdict, patch)
     assert result.outcome is Outcome.AUTO_MERGE_ARMED, result.message
     run = the_check_run(protected)
@@ -174,10 +182,7 @@ def test_a_re_run_updates_the_same_check_run_and_never_repeats_an_annotation(
 ) -> None:
     patch = make_patch(checkout, ONE_FILE_FIX)
     line = added_line(patch)
-    unused = Finding(OPS, line, "F401", "`os` imported but unused", "warning")
-    first = with_findings(
-        make_verdict(checkout, patch, PatchDecision.AUTO_MERGE_PR), "lint", [unused]
-    )
+    first = lint_verdict(checkout, patch)
     publish(gh, checkout, first, patch)
     run = the_check_run(protected)
     gh.reset_counts()
@@ -188,7 +193,7 @@ def test_a_re_run_updates_the_same_check_run_and_never_repeats_an_annotation(
     # Scored again, the same patch now has one more finding, and the decision drops.
     shadowed = Finding(OPS, line + 1, "F811", "redefinition of `divide`", "error")
     rescored = replace(
-        with_findings(first, "lint", [unused, shadowed]),
+        with_findings(first, "lint", [*map(_finding, first.scorers["lint"]["findings"]), shadowed]),
         decision=PatchDecision.MANUAL_REVIEW,
         confidence={"overall": 0.62},
         gates=(Gate("regression", "1 test(s) pass on the base and fail patched: test_add"),),

@@ -151,7 +151,9 @@ class Publisher:
             opened = self._open_pr(verdict, branch, base_ref, body, placed)
             if isinstance(opened, PublishResult):
                 return opened
-            return self._act(verdict, opened, placed, fresh=True, base_ref=base_ref)
+            check = self._check(verdict, placed)
+            acted = self._act(verdict, opened, placed, fresh=True, base_ref=base_ref)
+            return _with_check(acted, check)
         # The marker says what the description describes; the rest (a run link) may differ.
         stale = (
             placed.state != "unchanged"
@@ -170,9 +172,11 @@ class Publisher:
                 placed.commit,
                 open_pr,
             )
-        return self._act(
+        check = self._check(verdict, placed)
+        acted = self._act(
             verdict, open_pr, placed, fresh=False, base_ref=open_pr.base.ref, refreshed=stale
         )
+        return _with_check(acted, check)
 
     def _place_branch(
         self, branch: str, tree: gittree.PatchedTree, patch: Patch, open_pr: PullRequest | None
@@ -333,6 +337,17 @@ class Publisher:
             return Step(Outcome.AUTO_MERGE_ARMED, f"PR #{pr.number} has auto-merge armed")
         return None
 
+    def _check(self, verdict: Verdict, placed: _Branch) -> CheckReport:
+        """The check run on the fix commit, written before the PR is acted on (a base that
+        requires it sees it)."""
+        return self.checks.report(
+            verdict,
+            placed.commit,
+            look_up=placed.state == "unchanged",
+            details_url=self._run_url(),
+            decision_log=self._decision_log(),
+        )
+
     def _act(
         self,
         verdict: Verdict,
@@ -342,31 +357,6 @@ class Publisher:
         fresh: bool,
         base_ref: str,
         refreshed: bool = False,
-    ) -> PublishResult:
-        """The check run on the fix commit first (a base that requires it sees it), then the
-        merge-state machine and the labels; a check run that could not be written is said in
-        the message and fails the publish, but does not undo the PR."""
-        check = self.checks.report(
-            verdict,
-            placed.commit,
-            look_up=placed.state == "unchanged",
-            details_url=self._run_url(),
-            decision_log=self._decision_log(),
-        )
-        result = self._settle(
-            verdict, pr, placed, fresh=fresh, base_ref=base_ref, refreshed=refreshed
-        )
-        return _with_check(result, check)
-
-    def _settle(
-        self,
-        verdict: Verdict,
-        pr: PullRequest,
-        placed: _Branch,
-        *,
-        fresh: bool,
-        base_ref: str,
-        refreshed: bool,
     ) -> PublishResult:
         """Run the merge-state machine on the PR and label it; report partial failures."""
         branch = pr.head.ref
@@ -425,8 +415,8 @@ class Publisher:
 
 
 def _with_check(result: PublishResult, check: CheckReport) -> PublishResult:
-    """``result`` naming its check run; a check run that could not be written fails the publish
-    (the PR stays as the message says)."""
+    """``result`` naming its check run; a check run that could not be written is said in the
+    message and fails the publish, but does not undo the PR."""
     if not check.problem:
         return replace(result, check_run_url=check.url)
     return replace(
