@@ -19,6 +19,7 @@ from .forge.interface import Outcome, PublishResult
 _STATUS = {
     Outcome.MERGED: "merged",
     Outcome.AUTO_MERGE_ARMED: "pr_created",
+    Outcome.MERGE_QUEUED: "pr_created",
     Outcome.QUEUED: "queued",
     Outcome.NEEDS_REVIEW: "queued",
     Outcome.UNCHANGED: "unchanged",

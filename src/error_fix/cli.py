@@ -84,6 +84,13 @@ _OVERRIDES = {
 }
 
 
+def _given_path(value: str) -> Path:
+    """A path argument that names something: '' would quietly mean the current folder."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty path names nothing")
+    return Path(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="error-fix",
@@ -100,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
-        p.add_argument("--patch", type=Path, required=True, help="patch file or artifact folder")
+        p.add_argument(
+            "--patch", type=_given_path, required=True, help="patch file or artifact folder"
+        )
         p.add_argument("--base", default="HEAD", help="base revision (default HEAD)")
         p.add_argument("--json", action="store_true", help="print only the verdict JSON")
         p.add_argument("--verdict-out", type=Path, help="also write the verdict JSON here")
@@ -111,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     pub_help = "act on a verdict made elsewhere (the privileged half: runs no project code)"
     pub = sub.add_parser("publish", help=pub_help, description=pub_help)
     pub.add_argument("--verdict", type=Path, required=True, help="verdict JSON from `score`")
-    pub.add_argument("--patch", type=Path, required=True, help="the patch file or artifact folder")
+    pub.add_argument(
+        "--patch", type=_given_path, required=True, help="the patch file or artifact folder"
+    )
     pub.add_argument("--repo", type=Path, default=Path(), help="checkout of the base (default .)")
     pub.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
     pub.add_argument("--json", action="store_true", help="machine-readable output")
@@ -284,7 +295,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     # The verdict was made by the untrusted half: re-check the patch it speaks for.
     try:
-        patch = verified_patch(verdict, args.patch.resolve(), settings)
+        patch = verified_patch(verdict, args.patch.resolve(), settings, repo)
     except PatchRejected as exc:
         print(f"error-fix: refusing to publish: {exc}", file=sys.stderr)
         return EXIT_REJECTED

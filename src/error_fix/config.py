@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
 import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 COMPONENTS = ("tests", "lint", "types", "security", "coverage")
@@ -22,6 +23,7 @@ DEFAULT_PROTECTED = (".github/workflows/**", ".github/actions/**", "action.yml",
 DEFAULT_LABELS = ("automated-fix", "error-recovery")
 MERGE_METHODS = ("merge", "squash", "rebase")
 SANDBOX_MODES = ("auto", "required", "off")
+REVIEW_CONCLUSIONS = ("neutral", "failure")
 
 
 class ConfigError(Exception):
@@ -58,7 +60,7 @@ class Settings:
     disabled: frozenset[str] = frozenset()
     """Scorers switched off: reported `skipped` and left out of the weighting."""
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED
-    """Globs a patch may not touch (``**`` spans directories)."""
+    """Globs a patch may not touch (``**`` spans directories); the state directory always is."""
     allow_binary: bool = False
     """Accept binary hunks."""
     max_patch_bytes: int = 1024 * 1024
@@ -97,6 +99,9 @@ class Settings:
     sandbox: str = "auto"
     """Confine project code (tests, setup command) with Landlock: auto (where the platform
     allows), required (else the tests scorer is unknown), off."""
+    review_conclusion: str = "neutral"
+    """Conclusion of the `error-fix` check run for a manual_review fix: neutral (GitHub counts it
+    as passing a required check) or failure (a required `error-fix` check then blocks the merge)."""
 
     def __post_init__(self) -> None:
         _check_unit("auto-merge-threshold", self.auto_merge_threshold)
@@ -140,9 +145,31 @@ class Settings:
             raise ConfigError(f"sandbox must be 'auto', 'required' or 'off', got {self.sandbox!r}")
         if self.queue_alert_count < 1 or self.queue_alert_hours <= 0:
             raise ConfigError("queue-alert-count must be ≥ 1 and queue-alert-hours > 0")
+        if self.review_conclusion not in REVIEW_CONCLUSIONS:
+            raise ConfigError(
+                f"review-conclusion must be one of {REVIEW_CONCLUSIONS}, "
+                f"got {self.review_conclusion!r}"
+            )
 
     def weight(self, component: str) -> float:
         return 0.0 if component in self.disabled else float(self.weights.get(component, 0.0))
+
+    def protected_globs(self, repo: Path | None = None) -> tuple[str, ...]:
+        """What a patch may not touch: ``protected_paths`` and, always, the state directory when
+        it lies inside the repository (a patch must not forge the decision log or the queue).
+        An absolute ``state_dir`` is placed against ``repo`` when given."""
+        place = PurePosixPath(self.state_dir.replace("\\", "/"))
+        if place.is_absolute():
+            if repo is None:
+                return self.protected_paths
+            try:
+                place = PurePosixPath(Path(self.state_dir).resolve().relative_to(repo.resolve()))
+            except ValueError:
+                return self.protected_paths
+        inside = posixpath.normpath(str(place))
+        if inside == "." or inside.startswith("../") or inside == "..":
+            return self.protected_paths
+        return (*self.protected_paths, inside, f"{inside}/**")
 
     def state_path(self, repo: Path) -> Path:
         return (repo / self.state_dir).resolve()

@@ -198,14 +198,16 @@ class Verdict:
         return cls.from_dict(data)
 
 
-def verified_patch(verdict: Verdict, patch_path: Path, settings: Settings) -> Patch:
+def verified_patch(
+    verdict: Verdict, patch_path: Path, settings: Settings, repo: Path | None = None
+) -> Patch:
     """The patch a verdict speaks for, checked again (``error-fix publish``'s rules): intake,
     then sha256 and identity must be the verdict's. Raises PatchRejected."""
     patch = read_patch(
         patch_path,
         max_bytes=settings.max_patch_bytes,
         allow_binary=settings.allow_binary,
-        protected=settings.protected_paths,
+        protected=settings.protected_globs(repo),
     )
     if patch.sha256 != verdict.sha256 or patch.identity != verdict.identity:
         raise PatchRejected(

@@ -196,7 +196,7 @@ class PatchApplier:
                     patch_path,
                     max_bytes=settings.max_patch_bytes,
                     allow_binary=settings.allow_binary,
-                    protected=settings.protected_paths,
+                    protected=settings.protected_globs(repo),
                 )
             verdict = self._score_patch(repo, patch, base_info, start, timings)
         except PatchRejected as exc:

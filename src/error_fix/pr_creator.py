@@ -98,7 +98,7 @@ class PRCreator(HoldsForge):
                 path,
                 max_bytes=settings.max_patch_bytes,
                 allow_binary=settings.allow_binary,
-                protected=settings.protected_paths,
+                protected=settings.protected_globs(self._forge.repo),
             )
         except PatchRejected as exc:
             return _failed(str(exc))
@@ -123,7 +123,7 @@ class PRCreator(HoldsForge):
     def _answer(self, result: PublishResult) -> dict[str, Any]:
         if result.pr_number is None or result.outcome is Outcome.FAILED:
             return _failed(result.message, result.branch, result.pr_number, result.pr_url)
-        armed = result.outcome is Outcome.AUTO_MERGE_ARMED
+        armed = result.outcome in (Outcome.AUTO_MERGE_ARMED, Outcome.MERGE_QUEUED)
         if result.outcome in (Outcome.UNCHANGED, Outcome.UPDATED):
             try:
                 pr = self._forge.repository.get_pull(result.pr_number)

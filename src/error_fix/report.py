@@ -1,10 +1,14 @@
-"""Render a verdict: the terminal report and the Markdown confidence table (PR body, summary)."""
+"""Render a verdict: the terminal report, the Markdown confidence table (one renderer for the PR
+body, the job summary and the check run's summary), the introduced findings, and the annotations
+that put the evidence on the lines of the fix commit."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .config import COMPONENTS
@@ -17,6 +21,9 @@ LABELS = {
     "security": "Security Scan",
     "coverage": "Coverage",
 }
+SEVERITY_RANK = {"error": 0, "warning": 1, "notice": 2}
+"""A finding's severity, most severe first."""
+_SECTION_RANK = {"security": 0, "tests": 1, "types": 2, "lint": 3, "coverage": 4}
 SHOWN_FINDINGS = 5
 SHOWN_TESTS = 10
 PR_TITLE_PREFIX = "[Auto] Error fix: "
@@ -217,3 +224,217 @@ def read_marker(body: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return fields if isinstance(fields, dict) else None
+
+
+def fit_markdown(markdown: str, limit: int, note: str) -> str:
+    """``markdown`` cut at a line boundary so that it and ``note`` fit in ``limit`` bytes (so in
+    ``limit`` characters too); unchanged when it fits."""
+    data = markdown.encode("utf-8")
+    if len(data) <= limit:
+        return markdown
+    room = max(0, limit - len(note.encode("utf-8")))
+    head = data[:room].decode("utf-8", errors="ignore")
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else head) + note
+
+
+# ---------------------------------------------------------------------------------------------
+# Introduced findings
+
+
+def verdict_sections(verdict: Verdict) -> list[str]:
+    """The verdict's scorer sections in report order: the five components, then any other
+    section a later stage adds (e.g. surviving mutants as ``mutation``)."""
+    extra = [name for name in verdict.scorers if name not in COMPONENTS]
+    return [name for name in (*COMPONENTS, *extra) if name in verdict.scorers]
+
+
+def introduced_findings(verdict: Verdict) -> list[tuple[str, Mapping[str, Any]]]:
+    """(section, finding) for everything the patch introduces, most severe first."""
+    found = [
+        (name, finding)
+        for name in verdict_sections(verdict)
+        for finding in (verdict.scorers.get(name) or {}).get("findings") or []
+        if isinstance(finding, Mapping)
+    ]
+    return sorted(
+        found,
+        key=lambda item: (
+            SEVERITY_RANK.get(str(item[1].get("severity")), 1),
+            _SECTION_RANK.get(item[0], 9),
+            str(item[1].get("path")),
+            _line(item[1]) or 0,
+        ),
+    )
+
+
+def findings_table(verdict: Verdict, limit: int) -> str:
+    """The introduced findings as a GFM table, most severe first; '' when there are none."""
+    found = introduced_findings(verdict)
+    if not found:
+        return ""
+    rows = ["| Scorer | Where | Rule | Message |", "|---|---|---|---|"]
+    for section, finding in found[:limit]:
+        line = finding.get("line")
+        where = f"{finding.get('path')}:{line}" if line else str(finding.get("path"))
+        rows.append(
+            f"| {LABELS.get(section, section)} | `{_cell(where, 200)}` | "
+            f"`{_cell(finding.get('rule'), 80)}` | {_cell(finding.get('message'))} |"
+        )
+    if len(found) > limit:
+        rows.append(f"| | | | … and {len(found) - limit} more in the verdict |")
+    return "\n".join(rows)
+
+
+def _cell(text: object, limit: int = 300) -> str:
+    return _inline(text, limit).replace("|", "\\|")
+
+
+def _line(finding: Mapping[str, Any]) -> int | None:
+    line = finding.get("line")
+    return line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Annotations: the evidence on the lines of the fix commit
+
+ANNOTATION_LEVELS = {"error": "failure", "warning": "warning", "notice": "notice"}
+"""A finding's severity → the Checks API's ``annotation_level``."""
+_LEVEL_RANK = {"failure": 0, "warning": 1, "notice": 2}
+ANNOTATION_MESSAGE_LIMIT = 4000
+"""Characters of a finding's message an annotation carries (GitHub takes up to 64 KB; the
+verdict keeps all of it)."""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One piece of evidence placed on lines of the patched tree (the fix commit)."""
+
+    path: str
+    """File, relative to the repository root."""
+    start_line: int | None
+    """First line (1-based); None when the tool named the file but no line."""
+    end_line: int | None
+    """Last line, at or after ``start_line``."""
+    level: str
+    """failure, warning or notice (the Checks API's annotation levels)."""
+    title: str
+    """Short heading: which stage found it."""
+    message: str
+    """Rule and message."""
+    section: str
+    """The verdict section it comes from: a scorer, or a later stage (``mutation``)."""
+
+    def to_check(self) -> dict[str, Any]:
+        """The Checks API's annotation object."""
+        start = self.start_line or 1  # GitHub needs a line: the file's first
+        return {
+            "path": self.path,
+            "start_line": start,
+            "end_line": max(start, self.end_line or start),
+            "annotation_level": self.level,
+            "title": self.title[:255],
+            "message": self.message,
+        }
+
+
+AnnotationSource = Callable[[Verdict], Iterable[Annotation]]
+"""Turns one kind of verdict evidence into annotations."""
+
+
+def _uncovered_ends(verdict: Verdict) -> dict[tuple[str, int], int]:
+    """(path, first line) → last line of each range of added lines no test executed (the
+    coverage scorer's evidence)."""
+    details = (verdict.scorers.get("coverage") or {}).get("details") or {}
+    ends: dict[tuple[str, int], int] = {}
+    for item in details.get("uncovered") or []:
+        if isinstance(item, Mapping):
+            start, end = item.get("start_line"), item.get("end_line")
+            if isinstance(start, int) and isinstance(end, int) and end >= start:
+                ends[(str(item.get("path")), start)] = end
+    return ends
+
+
+def finding_annotations(verdict: Verdict) -> Iterable[Annotation]:
+    """Every introduced finding of every verdict section that names a file: lint, types,
+    security, test regressions, uncovered added lines (a range), and any later stage that
+    reports its results as findings (surviving mutants)."""
+    ends = _uncovered_ends(verdict)
+    for section, finding in introduced_findings(verdict):
+        path = str(finding.get("path") or "").strip()
+        if not path or path == "." or path.endswith("/"):
+            continue  # about the whole project (a coverage drop): the summary says it
+        start = _line(finding)
+        end = start
+        if start is not None and finding.get("rule") == "uncovered":
+            end = ends.get((path, start), start)
+        message = f"{finding.get('rule')}: {finding.get('message')}"
+        if len(message) > ANNOTATION_MESSAGE_LIMIT:
+            message = message[: ANNOTATION_MESSAGE_LIMIT - 1] + "…"
+        yield Annotation(
+            path=path,
+            start_line=start,
+            end_line=end,
+            level=ANNOTATION_LEVELS.get(str(finding.get("severity")), "warning"),
+            title=f"error-fix {section}: introduced by this patch",
+            message=message,
+            section=section,
+        )
+
+
+ANNOTATION_SOURCES: tuple[AnnotationSource, ...] = (finding_annotations,)
+"""Where annotations come from. Every section of ``verdict.scorers`` is read, so a stage that
+reports its results there as findings (surviving mutants, as ``mutation``) is annotated with no
+change here; evidence in a verdict section of another shape gets its own source in this tuple."""
+
+
+def verdict_annotations(verdict: Verdict) -> list[Annotation]:
+    """Every annotation for the verdict, once each, most severe first."""
+    unique = dict.fromkeys(a for source in ANNOTATION_SOURCES for a in source(verdict))
+    return sorted(
+        unique,
+        key=lambda a: (
+            _LEVEL_RANK.get(a.level, 1),
+            _SECTION_RANK.get(a.section, 9),
+            a.path,
+            a.start_line or 0,
+        ),
+    )
+
+
+def annotations_digest(found: Iterable[Annotation]) -> str:
+    """A short fingerprint of a set of annotations (a re-run that would send the same ones
+    sends none)."""
+    keys = sorted(json.dumps(a.to_check(), sort_keys=True) for a in found)
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# The check run on the fix commit
+
+CHECK_TEXT_LIMIT = 65535
+"""GitHub's limit for a check run's summary and for its text, in characters."""
+CHECK_FINDINGS = 500
+"""Introduced findings listed in the check run's text (cut further to fit the limit)."""
+
+
+def check_title(verdict: Verdict) -> str:
+    """``auto_merge_pr · confidence 0.94``."""
+    return f"{verdict.decision} · confidence {verdict.overall:.2f}"
+
+
+def check_summary(verdict: Verdict, decision_log: str | None = None, **marker_fields: Any) -> str:
+    """The check run's summary: the Markdown report the PR body carries, then the marker."""
+    tail = "\n\n" + marker(verdict, **marker_fields)
+    note = "\n\n> ⚠️ Cut to fit GitHub's limit; the full evidence is in the verdict."
+    room = CHECK_TEXT_LIMIT - len(tail.encode("utf-8"))
+    return fit_markdown(markdown_report(verdict, decision_log), room, note) + tail
+
+
+def check_text(verdict: Verdict) -> str:
+    """The check run's details: the introduced findings, most severe first."""
+    table = findings_table(verdict, CHECK_FINDINGS)
+    if not table:
+        return "No finding introduced by this patch."
+    note = "\n\n> ⚠️ More findings than GitHub shows here; all of them are in the verdict."
+    return fit_markdown("### Introduced findings\n\n" + table, CHECK_TEXT_LIMIT, note)

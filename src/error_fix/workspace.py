@@ -23,7 +23,8 @@ from types import TracebackType
 from . import proc
 from .generated import GeneratedFiles, find_generated
 from .harness import HarnessChange, harness_changes
-from .patch import Patch, PatchRejected
+from .patch import Patch
+from .patch.apply import apply_patch
 from .sandbox import Sandbox
 
 
@@ -129,20 +130,15 @@ class Workspace:
 
     def _apply(self, tree: Path, diff: bytes, *, what: str) -> None:
         # --index: the worktree's own index holds the patched tree, so its tree id is exact.
-        args = ["apply", "--index", "--whitespace=nowarn"]
-        if self._allow_binary:
-            args.append("--binary")
-        result = proc.git(tree, *args, "-", stdin=diff, check=False)
-        if not result.ok:
-            # A re-run after the fix was merged: say so, rather than "does not apply".
-            reverse = proc.git(tree, "apply", "--reverse", "--check", "-", stdin=diff, check=False)
-            if reverse.ok:
-                base = self.base_sha[:12]
-                raise PatchRejected(
-                    f"{what} is already in base {base} (merged before?): nothing to do"
-                )
-            first = next(iter(result.tail(3).splitlines()), "git apply failed")
-            raise PatchRejected(f"{what} does not apply to base {self.base_sha[:12]}: {first}")
+        apply_patch(
+            tree,
+            self.base_sha,
+            self.patch,
+            diff,
+            cached=False,
+            allow_binary=self._allow_binary,
+            what=what,
+        )
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -217,6 +217,36 @@ def test_introduced_findings_become_annotations_at_file_and_line(
     assert step.outputs["decision"] in ("auto_merge_pr", "manual_review")
 
 
+def test_all_mode_puts_the_verdict_on_the_fix_commit_as_a_check_run(
+    gh: FakeGitHub, remote: FakeRepo, checkout: Path, tmp_path: Path
+) -> None:
+    """A fix that also adds an unused import: scored for real, published, and the lint finding
+    sits on the patch's added line in the `error-fix` check run of the fix commit, where the
+    PR shows it (not as an annotation of this step, on the commit the workflow ran on)."""
+    remote.required_checks["main"] = ["ci"]
+    remote.allow_auto_merge = True
+    careless = FIXED_OPS.replace('"""Arithmetic."""\n', '"""Arithmetic."""\nimport os\n')
+    patch = artifact(checkout, tmp_path / "artifact", {**DIVIDE_FIX, "src/calc/ops.py": careless})
+    step = run_step(gh, checkout, tmp_path / "all", patch=str(patch))
+    assert step.code == 0, step.stdout + step.stderr
+    assert step.outputs["decision"] == "auto_merge_pr"  # the lint finding costs the merge
+    assert step.outputs["outcome"] == "auto_merge_armed"
+    [run] = remote.check_runs("error-fix/div-zero", "error-fix")
+    assert run.head_sha == remote.ref_sha("error-fix/div-zero")
+    assert run.conclusion == "success"
+    assert (run.title or "").startswith("auto_merge_pr · confidence ")
+    [unused] = [a for a in run.annotations if a["message"].startswith("F401")]
+    added = careless.splitlines().index("import os") + 1
+    assert (unused["path"], unused["start_line"], unused["end_line"]) == (
+        "src/calc/ops.py",
+        added,
+        added,
+    )
+    assert not [c for c in step.named("warning") if c.message.startswith("F401")]
+    assert f"annotated on the fix commit: {gh.base_url}/acme/app/runs/{run.id}" in step.stdout
+    assert f"[check run `error-fix`]({gh.base_url}/acme/app/runs/{run.id})" in step.summary
+
+
 def _unusable(kind: str, root: Path) -> Path:
     where = root / "artifact"
     if kind == "missing":

@@ -69,6 +69,23 @@ against GitHub (kept plausible, assert on status codes instead): required-check 
 (``Required status check "ci" is expected.``), draft 405, and the enable-auto-merge
 ``expectedHeadOid`` mismatch (reuses the REST 409 text). ``disablePullRequestAutoMerge`` on a
 PR without auto-merge is a no-op success here.
+
+Check runs keep their output (title, summary, text) and annotations; an update *appends* the
+annotations it carries (GitHub's documented behaviour), and one request takes at most 50: more
+get GitHub's own 422 ``Invalid request.\n\nNo more than 50 items are allowed; N were supplied.``
+``FakeRepo.check_runs()`` lists every run ever created on a commit (GitHub's list shows the newest
+of each name unless ``filter=all``). A completed check run can fire armed auto-merge, as a status does.
+
+Merge queues: a branch in ``FakeRepo.merge_queue`` refuses a direct merge with GitHub's 405
+``Repository rule violations found\n\nChanges must be made through the merge queue`` and lists a
+``merge_queue`` rule. ``enqueuePullRequest`` (input ``pullRequestId``, ``expectedHeadOid``; no
+``mergeMethod`` — the ruleset picks it) queues an open PR, its entry ``AWAITING_CHECKS`` while
+required checks are pending; a PR already queued gets ``Pull request is already in the queue``
+(as GitHub answers). Armed auto-merge there is "merge when ready": the PR joins the queue once it
+is mergeable, and arming a PR that already is queues it at once (gh's merge code relies on this).
+``run_merge_queue()`` is the queue's turn: it merges the ready entries in order. Not confirmed
+against GitHub (assert on behaviour instead): the texts for enqueuing on a branch without a
+queue, a draft or a conflicting PR.
 """
 
 from __future__ import annotations
@@ -108,6 +125,7 @@ __all__ = [
     "Fault",
     "GitError",
     "Issue",
+    "MergeQueueEntry",
     "PullState",
     "RequestRecord",
     "TokenInfo",
@@ -129,6 +147,25 @@ BASE_MODIFIED = "Base branch was modified. Review and try the merge again."
 NOT_MERGEABLE = "Pull Request is not mergeable"
 ACTIONS_CANNOT_CREATE_PRS = "GitHub Actions is not permitted to create or approve pull requests."
 NOT_ACCESSIBLE = "Resource not accessible by integration"
+MERGE_QUEUE_REQUIRED = (
+    "Repository rule violations found\n\nChanges must be made through the merge queue"
+)
+ALREADY_QUEUED = "Pull request is already in the queue"
+ANNOTATIONS_PER_REQUEST = 50
+_CONCLUSIONS = frozenset(
+    {
+        "action_required",
+        "cancelled",
+        "failure",
+        "neutral",
+        "success",
+        "skipped",
+        "stale",
+        "timed_out",
+    }
+)
+_ANNOTATION_LEVELS = frozenset({"notice", "warning", "failure"})
+_ANNOTATION_FIELDS = ("path", "start_line", "end_line", "annotation_level", "message")
 
 _PERMISSION_RANK = {"read": 1, "write": 2, "admin": 3}
 _GREEN = frozenset({"success", "neutral", "skipped"})
@@ -590,6 +627,13 @@ class CheckRun:
     conclusion: str | None
     started_at: datetime
     completed_at: datetime | None
+    external_id: str = ""
+    details_url: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    text: str | None = None
+    annotations: list[dict[str, Any]] = field(default_factory=list)  # appended, as on GitHub
+    requests: int = 1  # POST + PATCHes that wrote it
 
     @property
     def green(self) -> bool:
@@ -604,6 +648,18 @@ class Review:
     state: str
     commit_id: str
     submitted_at: datetime
+
+
+@dataclass
+class MergeQueueEntry:
+    id: int
+    enqueued_at: datetime
+    enqueued_by: User
+    head_sha: str  # the head it was queued with (a push takes the PR out of the queue)
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("MQE", self.id)
 
 
 @dataclass
@@ -630,6 +686,7 @@ class PullState:
     merged_by: User | None = None
     merge_commit_sha: str | None = None
     auto_merge: AutoMerge | None = None
+    queue_entry: MergeQueueEntry | None = None
     reviews: list[Review] = field(default_factory=list)
     node_lag: int = 0  # GraphQL lookups of node_id that still fail (eventual consistency)
     unknown_reads: int = 0  # REST/GraphQL reads that still report mergeability as unknown
@@ -696,10 +753,13 @@ class FakeRepo:
         self.allow_rebase_merge = True
         self.private = True
         self.required_checks: dict[str, list[str]] = {}
+        self.merge_queue: set[str] = set()  # branches whose ruleset requires a merge queue
+        self.merge_queue_method = "squash"
         # data
         self.labels: dict[str, Label] = {}
         self.issues: dict[int, Issue] = {}
-        self.checks: dict[str, dict[str, CheckRun]] = {}
+        self.checks: dict[str, dict[str, CheckRun]] = {}  # sha -> name -> latest run
+        self.check_history: list[CheckRun] = []  # every run ever created, oldest first
         self._numbers = itertools.count(1)
         self._before_merge_update: list[Callable[[], None]] = []
         self._seed_sha: str | None = None
@@ -747,6 +807,23 @@ class FakeRepo:
 
     def pulls(self, state: str = "all") -> list[Issue]:
         return [i for i in self.issues.values() if i.pull is not None and state in ("all", i.state)]
+
+    def check_runs(self, sha_or_branch: str, name: str | None = None) -> list[CheckRun]:
+        """Every check run ever created on a commit (not only the latest of each name)."""
+        sha = self.gitrepo.resolve(sha_or_branch) or sha_or_branch
+        return [r for r in self.check_history if r.head_sha == sha and name in (None, r.name)]
+
+    def queued(self, base_ref: str | None = None) -> list[Issue]:
+        """Open PRs in ``base_ref``'s merge queue, in queue order."""
+        base = base_ref or self.default_branch
+        found = [
+            i
+            for i in self.pulls("open")
+            if i.pull is not None and i.pull.queue_entry is not None and i.pull.base_ref == base
+        ]
+        return sorted(
+            found, key=lambda i: i.pull.queue_entry.id if i.pull and i.pull.queue_entry else 0
+        )
 
     def on_next_merge(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once, between computing a merge and swapping the base ref."""
@@ -837,12 +914,16 @@ class FakeRepo:
         title: str | None = None,
         message: str | None = None,
         expected_head: str | None = None,
+        through_queue: bool = False,
     ) -> str:
-        """Merge with git and compare-and-swap the base ref; raises ApiError like GitHub."""
+        """Merge with git and compare-and-swap the base ref; raises ApiError like GitHub (a
+        base that requires a merge queue only takes merges the queue makes)."""
         pull = issue.pull
         assert pull is not None
         if issue.state != "open" or pull.merged:
             raise ApiError(405, NOT_MERGEABLE)
+        if pull.base_ref in self.merge_queue and not through_queue:
+            raise ApiError(405, MERGE_QUEUE_REQUIRED)
         head = self.head_sha(issue)
         base_ref = f"refs/heads/{pull.base_ref}"
         base = self.gitrepo.ref_sha(base_ref)
@@ -884,6 +965,7 @@ class FakeRepo:
         pull.merged, pull.merged_at, pull.merged_by = True, now, merger
         pull.merge_commit_sha, pull.head_sha, pull.base_sha = new, head, new
         pull.auto_merge = None
+        pull.queue_entry = None
         issue.state, issue.closed_at, issue.closed_by, issue.updated_at = "closed", now, merger, now
         if self.delete_branch_on_merge and pull.head_ref != self.default_branch:
             self.gitrepo.delete_ref(f"refs/heads/{pull.head_ref}", head)
@@ -942,6 +1024,24 @@ class FakeRepo:
             tree, [base, head], text.rstrip("\n") + "\n", author, GITHUB_COMMITTER
         )
 
+    def enqueue(self, issue: Issue, actor: User) -> MergeQueueEntry:
+        """Put an open PR in its base branch's merge queue (armed auto-merge is consumed)."""
+        pull = issue.pull
+        assert pull is not None
+        if pull.queue_entry is None:
+            pull.queue_entry = MergeQueueEntry(
+                self._fake._next_id(), utcnow(), actor, self.head_sha(issue)
+            )
+        pull.auto_merge = None
+        return pull.queue_entry
+
+    def queue_state(self, issue: Issue) -> str:
+        """The GraphQL MergeQueueEntryState of a queued PR."""
+        pull = issue.pull
+        assert pull is not None
+        pending, failed, _ = self.check_summary(pull.base_ref, self.head_sha(issue))
+        return "AWAITING_CHECKS" if pending or failed else "QUEUED"
+
     def maybe_auto_merge(self, issue: Issue) -> str | None:
         """Fire armed auto-merge once the PR's requirements are met, as GitHub does."""
         pull = issue.pull
@@ -951,6 +1051,9 @@ class FakeRepo:
         if state not in ("clean", "unstable"):
             return None
         armed = pull.auto_merge
+        if pull.base_ref in self.merge_queue:  # "merge when ready": ready, so it joins the queue
+            self.enqueue(issue, armed.enabled_by)
+            return None
         try:
             return self.merge_pull(
                 issue,
@@ -1160,7 +1263,7 @@ class _Ctx:
 
 _HandlerFn = Callable[[_Ctx], Reply]
 _GREEDY_PARAMS = frozenset({"ref", "branch", "path", "name"})
-_NUMERIC_PARAMS = frozenset({"issue_number", "pull_number", "comment_id"})
+_NUMERIC_PARAMS = frozenset({"issue_number", "pull_number", "comment_id", "check_run_id"})
 
 
 @dataclass(frozen=True)
@@ -1559,19 +1662,19 @@ class _Views:
             "id": run.id,
             "node_id": _node_id("CR", run.id),
             "head_sha": run.head_sha,
-            "external_id": "",
+            "external_id": run.external_id,
             "url": api,
             "html_url": html,
-            "details_url": html,
+            "details_url": run.details_url or html,
             "status": run.status,
             "conclusion": run.conclusion,
             "started_at": iso(run.started_at),
             "completed_at": iso(run.completed_at),
             "output": {
-                "title": None,
-                "summary": None,
-                "text": None,
-                "annotations_count": 0,
+                "title": run.title,
+                "summary": run.summary,
+                "text": run.text,
+                "annotations_count": len(run.annotations),
                 "annotations_url": f"{api}/annotations",
             },
             "name": run.name,
@@ -1734,6 +1837,9 @@ class _RestApi:
             r("GET", repo + "/commits/{ref}/check-runs", self.list_check_runs),
             r("GET", repo + "/commits/{ref}", self.get_commit),
             r("POST", repo + "/check-runs", self.create_check_run, "write"),
+            r("GET", repo + "/check-runs/{check_run_id}", self.get_check_run),
+            r("PATCH", repo + "/check-runs/{check_run_id}", self.update_check_run, "write"),
+            r("GET", repo + "/check-runs/{check_run_id}/annotations", self.list_annotations),
             r("GET", repo + "/contents/{path}", self.get_contents),
             r("POST", repo + "/git/blobs", self.create_blob, "write"),
             r("GET", repo + "/git/blobs/{file_sha}", self.get_blob),
@@ -1930,12 +2036,33 @@ class _RestApi:
         )
 
     def get_branch_rules(self, ctx: _Ctx) -> Reply:
-        checks = ctx.r.required_checks.get(ctx.params["branch"], [])
+        branch = ctx.params["branch"]
+        checks = ctx.r.required_checks.get(branch, [])
+        rules: list[dict[str, Any]] = []
+        if branch in ctx.r.merge_queue:
+            rules.append(
+                {
+                    "type": "merge_queue",
+                    "parameters": {
+                        "check_response_timeout_minutes": 60,
+                        "grouping_strategy": "ALLGREEN",
+                        "max_entries_to_build": 5,
+                        "max_entries_to_merge": 5,
+                        "merge_method": ctx.r.merge_queue_method.upper(),
+                        "min_entries_to_merge": 1,
+                        "min_entries_to_merge_wait_minutes": 5,
+                    },
+                    "ruleset_source_type": "Repository",
+                    "ruleset_source": ctx.r.full_name,
+                    "ruleset_id": 2,
+                }
+            )
         if not checks:
-            return Reply(200, [])
+            return Reply(200, rules)
         return Reply(
             200,
             [
+                *rules,
                 {
                     "type": "required_status_checks",
                     "parameters": {
@@ -1946,7 +2073,7 @@ class _RestApi:
                     "ruleset_source_type": "Repository",
                     "ruleset_source": ctx.r.full_name,
                     "ruleset_id": 1,
-                }
+                },
             ],
         )
 
@@ -2007,7 +2134,11 @@ class _RestApi:
 
     def list_check_runs(self, ctx: _Ctx) -> Reply:
         sha = self._resolve_commitish(ctx, ctx.params["ref"])
-        runs = list(ctx.r.checks.get(sha, {}).values())
+        if ctx.query.get("filter") == "all":
+            runs = ctx.r.check_runs(sha)
+        else:  # "latest" (the default): the newest run of each name
+            runs = list(ctx.r.checks.get(sha, {}).values())
+        runs.sort(key=lambda r: r.id, reverse=True)
         if "check_name" in ctx.query:
             runs = [r for r in runs if r.name == ctx.query["check_name"]]
         if "status" in ctx.query:
@@ -2022,20 +2153,125 @@ class _RestApi:
             headers,
         )
 
+    @staticmethod
+    def _check_output(body: Mapping[str, Any], run: CheckRun | None) -> list[dict[str, Any]]:
+        """Check a create/update body as GitHub does; returns the annotations it adds."""
+        status, conclusion = body.get("status"), body.get("conclusion")
+        if conclusion is not None and conclusion not in _CONCLUSIONS:
+            raise ApiError(422, f"Invalid request.\n\n{conclusion!r} is not a valid conclusion.")
+        if status == "completed" and conclusion is None and (run is None or not run.conclusion):
+            raise ApiError(
+                422, "Invalid request.\n\nconclusion is required when status is completed."
+            )
+        output = body.get("output")
+        if output is None:
+            return []
+        if not isinstance(output, dict):
+            raise ApiError(422, "Invalid request.\n\nFor 'properties/output', it is not an object.")
+        for key in ("title", "summary") if run is None else ("summary",):
+            if not isinstance(output.get(key), str):
+                raise ApiError(422, f'Invalid request.\n\n"{key}" wasn\'t supplied.')
+        for key in ("summary", "text"):
+            if len(str(output.get(key) or "")) > 65535:
+                raise ApiError(
+                    422, f"Invalid request.\n\n{key} is too long (maximum is 65535 characters)."
+                )
+        annotations = output.get("annotations") or []
+        if not isinstance(annotations, list):
+            raise ApiError(
+                422, "Invalid request.\n\nFor 'properties/annotations', it is not an array."
+            )
+        if len(annotations) > ANNOTATIONS_PER_REQUEST:  # GitHub's own text
+            raise ApiError(
+                422,
+                f"Invalid request.\n\nNo more than {ANNOTATIONS_PER_REQUEST} items are allowed; "
+                f"{len(annotations)} were supplied.",
+            )
+        for item in annotations:
+            missing = [k for k in _ANNOTATION_FIELDS if not isinstance(item, dict) or k not in item]
+            if missing:
+                raise ApiError(422, f'Invalid request.\n\n"{missing[0]}" wasn\'t supplied.')
+            if item["annotation_level"] not in _ANNOTATION_LEVELS:
+                raise ApiError(
+                    422, "Invalid request.\n\nannotation_level is not included in the list."
+                )
+            start, end = item["start_line"], item["end_line"]
+            if not (isinstance(start, int) and isinstance(end, int) and 1 <= start <= end):
+                raise ApiError(422, "Invalid request.\n\nstart_line and end_line are invalid.")
+        return [dict(item) for item in annotations]
+
+    def _write_check(self, ctx: _Ctx, run: CheckRun, body: Mapping[str, Any]) -> None:
+        output = body.get("output") or {}
+        run.annotations.extend(self._check_output(body, run))
+        for key in ("title", "summary", "text"):
+            if key in output:
+                setattr(run, key, output[key])
+        if "external_id" in body:
+            run.external_id = str(body["external_id"])
+        if "details_url" in body:
+            run.details_url = str(body["details_url"])
+        if body.get("conclusion") is not None:
+            run.status, run.conclusion, run.completed_at = "completed", body["conclusion"], utcnow()
+        elif body.get("status") is not None:
+            run.status = str(body["status"])
+        for issue in ctx.r.pulls("open"):  # a green required check can fire auto-merge
+            if ctx.r.head_sha(issue) == run.head_sha:
+                ctx.r.maybe_auto_merge(issue)
+
     def create_check_run(self, ctx: _Ctx) -> Reply:
         body = ctx.obj()
         if not body.get("name") or not body.get("head_sha"):
             raise _validation_failed(
                 {"resource": "CheckRun", "field": "name", "code": "missing_field"}
             )
-        run = self.fake._record_check(
-            ctx.r,
-            str(body["head_sha"]),
-            str(body["name"]),
-            str(body.get("status") or "queued"),
-            body.get("conclusion"),
-        )
+        sha = str(body["head_sha"])
+        if ctx.r.gitrepo.object_type(sha) != "commit":
+            raise ApiError(422, f"No commit found for SHA: {sha}")
+        self._check_output(body, None)  # refuse before anything is stored
+        run = self.fake._record_check(ctx.r, sha, str(body["name"]), "queued", None)
+        run.requests = 0
+        self._write_check(ctx, run, body)
+        run.requests += 1
         return Reply(201, self.v.check_run(ctx, ctx.r, run))
+
+    def _check_run(self, ctx: _Ctx) -> CheckRun:
+        wanted = ctx.int_param("check_run_id")
+        run = next((r for r in ctx.r.check_history if r.id == wanted), None)
+        if run is None:
+            raise _not_found()
+        return run
+
+    def get_check_run(self, ctx: _Ctx) -> Reply:
+        return Reply(200, self.v.check_run(ctx, ctx.r, self._check_run(ctx)))
+
+    def update_check_run(self, ctx: _Ctx) -> Reply:
+        run = self._check_run(ctx)
+        body = ctx.obj()
+        self._check_output(body, run)
+        self._write_check(ctx, run, body)
+        run.requests += 1
+        return Reply(200, self.v.check_run(ctx, ctx.r, run))
+
+    def list_annotations(self, ctx: _Ctx) -> Reply:
+        run = self._check_run(ctx)
+        chunk, headers = self._paginate(ctx, run.annotations)
+        blob = f"{ctx.base}/{ctx.r.full_name}/blob/{run.head_sha}"
+        items = [
+            {
+                "path": a["path"],
+                "start_line": a["start_line"],
+                "end_line": a["end_line"],
+                "start_column": a.get("start_column"),
+                "end_column": a.get("end_column"),
+                "annotation_level": a["annotation_level"],
+                "title": a.get("title"),
+                "message": a["message"],
+                "raw_details": a.get("raw_details"),
+                "blob_href": f"{blob}/{a['path']}",
+            }
+            for a in chunk
+        ]
+        return Reply(200, items, headers)
 
     # -- git data ----------------------------------------------------------------------------
 
@@ -2796,7 +3032,8 @@ class _GraphQLError(Exception):
 
 
 _MUTATION_RE = re.compile(
-    r"\b(enablePullRequestAutoMerge|disablePullRequestAutoMerge)\s*\(\s*input\s*:\s*"
+    r"\b(enablePullRequestAutoMerge|disablePullRequestAutoMerge|enqueuePullRequest)"
+    r"\s*\(\s*input\s*:\s*"
     r"(\$\w+|\{.*?\})\s*\)",
     re.S,
 )
@@ -2877,6 +3114,7 @@ class _GraphQLApi:
         assert pull is not None
         mergeable, state = repo.reported_merge_state(issue)
         armed = pull.auto_merge
+        entry = pull.queue_entry
         return {
             "__typename": "PullRequest",
             "id": pull.node_id,
@@ -2909,6 +3147,24 @@ class _GraphQLApi:
             "labels": {
                 "nodes": [{"name": repo.labels[k].name} for k in issue.labels if k in repo.labels]
             },
+            "isMergeQueueEnabled": pull.base_ref in repo.merge_queue,
+            "isInMergeQueue": entry is not None,
+            "mergeQueueEntry": None if entry is None else self._entry_view(repo, issue),
+        }
+
+    @staticmethod
+    def _entry_view(repo: FakeRepo, issue: Issue) -> dict[str, Any]:
+        pull = issue.pull
+        assert pull is not None and pull.queue_entry is not None
+        entry = pull.queue_entry
+        queue = repo.queued(pull.base_ref)
+        return {
+            "id": entry.node_id,
+            "position": 1 + next(n for n, i in enumerate(queue) if i is issue),
+            "state": repo.queue_state(issue),
+            "enqueuedAt": iso(entry.enqueued_at),
+            "headCommit": {"oid": entry.head_sha},
+            "enqueuer": {"login": entry.enqueued_by.login},
         }
 
     def _query(self, ctx: _Ctx, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
@@ -2956,6 +3212,12 @@ class _GraphQLApi:
         actor = self.fake._user(ctx.token.login)
         if name == "disablePullRequestAutoMerge":
             pull.auto_merge = None
+        elif name == "enqueuePullRequest":
+            self._enqueue(repo, issue, payload, actor)
+            return {
+                "clientMutationId": payload.get("clientMutationId"),
+                "mergeQueueEntry": self._entry_view(repo, issue),
+            }
         else:
             self._enable(repo, issue, payload, actor)
         return {
@@ -2968,6 +3230,31 @@ class _GraphQLApi:
             "clientMutationId": payload.get("clientMutationId"),
             "pullRequest": self._pull_view(ctx, repo, issue),
         }
+
+    @staticmethod
+    def _enqueue(repo: FakeRepo, issue: Issue, payload: Mapping[str, Any], actor: User) -> None:
+        pull = issue.pull
+        assert pull is not None
+        if issue.state != "open":
+            raise _GraphQLError("Pull request Pull request is closed")
+        if "mergeMethod" in payload:  # the queue's ruleset decides the method
+            raise _GraphQLError(
+                "InputObject 'EnqueuePullRequestInput' doesn't accept argument 'mergeMethod'",
+                "argumentNotAccepted",
+            )
+        expected = payload.get("expectedHeadOid")
+        if expected is not None and expected != repo.head_sha(issue):
+            raise _GraphQLError(HEAD_MODIFIED)
+        if pull.queue_entry is not None:
+            raise _GraphQLError(ALREADY_QUEUED)
+        if pull.base_ref not in repo.merge_queue:
+            raise _GraphQLError(f"Pull request Merge queue is not enabled for {pull.base_ref}")
+        if pull.draft:
+            raise _GraphQLError("Pull request Pull request is still a draft")
+        _, state = repo.merge_state(issue)
+        if state == "dirty":
+            raise _GraphQLError("Pull request Pull request is not mergeable")
+        repo.enqueue(issue, actor)
 
     @staticmethod
     def _enable(repo: FakeRepo, issue: Issue, payload: Mapping[str, Any], actor: User) -> None:
@@ -2988,11 +3275,15 @@ class _GraphQLApi:
             raise _GraphQLError(HEAD_MODIFIED)
         if not repo.allow_auto_merge:
             raise _GraphQLError("Auto merge is not allowed for this repository")
-        if not repo.required_checks.get(pull.base_ref):
+        queue = pull.base_ref in repo.merge_queue
+        if not queue and not repo.required_checks.get(pull.base_ref):
             raise _GraphQLError(
                 "Pull request Protected branch rules not configured for this branch"
             )
         _, state = repo.merge_state(issue)
+        if queue and state in ("clean", "unstable"):  # ready: "merge when ready" queues it now
+            repo.enqueue(issue, actor)
+            return
         if state in ("clean", "unstable"):
             raise _GraphQLError(f"Pull request Pull request is in {state} status")
         pull.auto_merge = AutoMerge(
@@ -3330,6 +3621,35 @@ class FakeGitHub:
                 merged = r.maybe_auto_merge(issue) or merged
             return merged
 
+    def run_merge_queue(
+        self, *, repo: str | FakeRepo | None = None, base: str | None = None
+    ) -> list[str]:
+        """The merge queue's turn: merge, in queue order, every queued PR whose required checks
+        are green (its merge group passed); a PR whose head moved leaves the queue. Returns the
+        merge commits."""
+        with self._lock:
+            r = self._one_repo(repo)
+            merged: list[str] = []
+            for issue in r.queued(base):
+                pull = issue.pull
+                assert pull is not None and pull.queue_entry is not None
+                entry = pull.queue_entry
+                if r.head_sha(issue) != entry.head_sha:
+                    pull.queue_entry = None
+                    continue
+                if r.queue_state(issue) != "QUEUED":
+                    continue
+                with contextlib.suppress(ApiError):  # a conflict: it stays for a human
+                    merged.append(
+                        r.merge_pull(
+                            issue,
+                            method=r.merge_queue_method,
+                            merger=entry.enqueued_by,
+                            through_queue=True,
+                        )
+                    )
+            return merged
+
     def node_lag(
         self, n: int, *, repo: str | FakeRepo | None = None, number: int | None = None
     ) -> None:
@@ -3457,6 +3777,7 @@ class FakeGitHub:
             now if status == "completed" else None,
         )
         repo.checks.setdefault(sha, {})[name] = run
+        repo.check_history.append(run)
         return run
 
     def _new_issue(

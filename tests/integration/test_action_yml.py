@@ -157,6 +157,7 @@ def test_the_example_workflow_splits_scoring_from_publishing() -> None:
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
+        "checks": "write",  # the error-fix check run on the fix commit
         "actions": "read",
     }
     assert not [s for s in publish["steps"] if "run" in s]  # it runs no project code
@@ -322,7 +323,7 @@ def test_a_wheel_that_does_not_match_its_hash_stops_the_install(tmp_path: Path) 
     tampered = tmp_path / "wheelhouse"
     tampered.mkdir()
     for wheel in wheelhouse.glob("*.whl"):
-        if wheel.name.startswith("unidiff-"):
+        if wheel.name.startswith("tenacity-"):
             (tampered / wheel.name).write_bytes(wheel.read_bytes() + b"\0")
         else:
             (tampered / wheel.name).symlink_to(wheel)

@@ -62,6 +62,41 @@ REJECTIONS = {
         _diff("src/calc/big.py").replace(b"+x = 1\n", b"+x = 1\n" * 1) + b"#" * 2_000_000,
         "over the size limit",
     ),
+    "plain-diff-absolute": (
+        b"--- a/src/calc/ops.py\n+++ /etc/cron.d/job\n@@ -1 +1 @@\n-x\n+* * * * * root sh\n",
+        "/etc/cron.d/job: absolute path",
+    ),
+    "plain-diff-dotdot": (
+        b"--- /dev/null\n+++ b/../escape.py\n@@ -0,0 +1 @@\n+x = 1\n",
+        "leaves the repository",
+    ),
+    "forged-queue": (
+        _diff(".state/review_queue.json").replace(
+            b"+x = 1", b'+[{"id": "evil", "status": "approved"}]'
+        ),
+        ".state/review_queue.json: protected path",
+    ),
+    "forged-decision-log": (
+        b"diff --git a/.state/patch_decisions.jsonl b/.state/patch_decisions.jsonl\n"
+        b"--- a/.state/patch_decisions.jsonl\n+++ b/.state/patch_decisions.jsonl\n"
+        b'@@ -0,0 +1 @@\n+{"decision": "auto_merge"}\n',
+        "protected path",
+    ),
+    "absurd-hunk": (
+        b"--- a/src/calc/ops.py\n+++ b/src/calc/ops.py\n"
+        b"@@ -99999999999999999999999999,6 +1,6 @@\n-x\n+y\n",
+        "absurd line number",
+    ),
+    "latin-1": (
+        b"--- a/src/calc/ops.py\n+++ b/src/calc/ops.py\n@@ -1 +1 @@\n-x\n+caf\xe9 = 1\n",
+        "not UTF-8 text",
+    ),
+    "nul": (_diff("src/calc/nul.py").replace(b"x = 1", b"x\x00= 1"), "NUL byte"),
+    "miscounted": (
+        b'--- a/src/calc/ops.py\n+++ b/src/calc/ops.py\n@@ -1,1 +1,1 @@\n-"""Arithmetic."""\n'
+        b'+"""Arithmetic!"""\n+import os\n',
+        "more lines than its header says",
+    ),
     "does-not-apply": (
         b"diff --git a/src/calc/ops.py b/src/calc/ops.py\n--- a/src/calc/ops.py\n"
         b"+++ b/src/calc/ops.py\n@@ -1,3 +1,3 @@\n-not in the file\n+x\n ctx\n ctx\n",
@@ -138,6 +173,11 @@ def test_a_good_patch_leaves_the_busy_checkout_alone(
         (["score", "--patch", "x.patch", "--base", "no-such-branch"], "base revision not found"),
         (["score", "--patch", "x.patch", "--pr-threshold", "2"], "pr-threshold must be between"),
         (["score"], "the following arguments are required: --patch"),
+        (["score", "--patch", ""], "argument --patch: an empty path names nothing"),
+        (
+            ["publish", "--verdict", "v.json", "--patch", " "],
+            "argument --patch: an empty path names nothing",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
@@ -173,3 +213,32 @@ def test_a_patch_already_in_the_base_says_so(
     code = main(["score", "--repo", str(repo.path), "--patch", str(artifact)])
     assert code == 1
     assert "is already in base" in capsys.readouterr().out
+
+
+def test_a_patch_applied_differently_than_written_changes_nothing(
+    busy_repo: SampleRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean = SampleRepo(tmp_path / "clean", CALC)
+    raw = clean.diff(DIVIDE_FIX)
+    new_blob = raw.split(b"\nindex ")[1].split(b"..")[1].split(b" ")[0]
+    patch = tmp_path / "fix.patch"
+    patch.write_bytes(raw.replace(b".." + new_blob, b".." + b"f" * len(new_blob), 1))
+    before = busy_repo.snapshot()
+    code = main(["apply", "--repo", str(busy_repo.path), "--patch", str(patch)])
+    assert code == 1
+    assert "applied differently than written: src/calc/ops.py" in capsys.readouterr().out
+    assert busy_repo.snapshot() == before
+    assert not [b for b in busy_repo.branches() if b.startswith("error-fix/")]
+
+
+def test_a_protected_non_ascii_path_is_refused_however_git_quoted_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "docs/café.txt": "menu\n"})
+    raw = repo.diff({"docs/café.txt": "menu, changed\n"})
+    assert b'"a/docs/caf\\303\\251.txt"' in raw  # git's quoting: the UTF-8 bytes in octal
+    patch = tmp_path / "fix.patch"
+    patch.write_bytes(raw)
+    argv = ["score", "--repo", str(repo.path), "--patch", str(patch)]
+    assert main([*argv, "--protected-paths", "docs/café.txt"]) == 1
+    assert "docs/café.txt: protected path" in capsys.readouterr().out

@@ -277,6 +277,10 @@ def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) ->
     assert [(f["line"], f["message"]) for f in coverage["findings"]] == [
         (10, "added line 10 not executed by any test")
     ]
+    # The range, for the annotation on the fix commit.
+    assert coverage["details"]["uncovered"] == [
+        {"path": "src/calc/ops.py", "start_line": 10, "end_line": 10}
+    ]
 
 
 def test_a_total_coverage_drop_against_a_measured_base_caps_the_score(tmp_path: Path) -> None:

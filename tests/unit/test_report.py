@@ -1,7 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from error_fix.decision import PatchDecision, Verdict
-from error_fix.report import markdown_table, terminal
+from error_fix.report import (
+    annotations_digest,
+    check_summary,
+    check_text,
+    check_title,
+    findings_table,
+    markdown_table,
+    terminal,
+    verdict_annotations,
+)
 from error_fix.scorers.interface import Finding, Gate, ScorerResult, ScorerStatus
 
 
@@ -98,3 +109,79 @@ def test_pr_body_is_the_report_with_the_marker_last_and_untrusted_text_made_iner
     assert body.splitlines()[-1].startswith("<!-- error-fix: ")
     assert pr_title(verdict) == "[Auto] Error fix: a b"
     assert read_marker("no marker") is None and read_marker("<!-- error-fix: {bad} -->") is None
+
+
+def _with(verdict: Verdict, **sections: ScorerResult) -> Verdict:
+    return replace(
+        verdict, scorers={**verdict.scorers, **{k: v.to_dict() for k, v in sections.items()}}
+    )
+
+
+def test_annotations_carry_every_introduced_finding_most_severe_first() -> None:
+    coverage = ScorerResult(
+        "coverage",
+        ScorerStatus.OK,
+        0.5,
+        findings=(
+            Finding(
+                "src/a.py", 4, "uncovered", "added lines 4-6 not executed by any test", "notice"
+            ),
+            Finding(".", None, "coverage-drop", "total coverage fell", "warning"),
+        ),
+        details={"uncovered": [{"path": "src/a.py", "start_line": 4, "end_line": 6}]},
+    )
+    security = ScorerResult(
+        "security",
+        ScorerStatus.OK,
+        0.2,
+        findings=(
+            Finding("src/b.py", 9, "B602", "shell=True", "error"),
+            Finding("requirements.txt", None, "PYSEC-1", "vulnerable dep", "error"),
+        ),
+    )
+    found = verdict_annotations(_with(sample_verdict(), coverage=coverage, security=security))
+    assert [(a.section, a.level) for a in found][:3] == [
+        ("security", "failure"),
+        ("security", "failure"),
+        ("lint", "warning"),
+    ]
+    assert found[-1].section == "coverage" and (found[-1].start_line, found[-1].end_line) == (4, 6)
+    assert found[-1].to_check()["end_line"] == 6
+    assert all(a.path != "." for a in found)  # a project-wide finding stays in the summary
+    no_line = next(a for a in found if a.path == "requirements.txt")
+    assert no_line.start_line is None  # the step's own annotation names no line ...
+    assert (no_line.to_check()["start_line"], no_line.to_check()["end_line"]) == (1, 1)  # GitHub's
+    assert len(found) == 7 + 3  # 7 lint, 2 security, 1 uncovered range
+
+
+def test_a_later_stage_reporting_findings_is_annotated_without_change() -> None:
+    """Surviving mutants, as a future ``mutation`` section of the verdict, plug into the same
+    annotation list (and the findings table) as the scorers' findings."""
+    survivor = ScorerResult(
+        "mutation",
+        ScorerStatus.OK,
+        0.5,
+        findings=(Finding("src/a.py", 3, "survived", "`<` → `<=` survived the tests", "warning"),),
+    )
+    verdict = _with(sample_verdict(), mutation=survivor)
+    [mutant] = [a for a in verdict_annotations(verdict) if a.section == "mutation"]
+    assert (mutant.path, mutant.start_line, mutant.level) == ("src/a.py", 3, "warning")
+    assert mutant.title == "error-fix mutation: introduced by this patch"
+    assert "| mutation | `src/a.py:3` | `survived` |" in findings_table(verdict, 50)
+
+
+def test_the_check_run_text_fits_githubs_limit_and_the_digest_tracks_the_annotations() -> None:
+    many = ScorerResult(
+        "lint",
+        ScorerStatus.OK,
+        0.1,
+        findings=tuple(Finding("src/a.py", n, "E501", "x" * 290, "warning") for n in range(1, 400)),
+    )
+    verdict = _with(sample_verdict(), lint=many)
+    text = check_text(verdict)
+    assert len(text) <= 65535 and "all of them are in the verdict" in text
+    assert len(check_summary(verdict)) <= 65535
+    found = verdict_annotations(verdict)
+    assert annotations_digest(found) == annotations_digest(list(reversed(found)))
+    assert annotations_digest(found) != annotations_digest(found[1:])
+    assert check_title(verdict) == "manual_review · confidence 0.81"

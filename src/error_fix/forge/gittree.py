@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import proc
-from ..patch import Patch
+from ..patch import Patch, PatchRejected
+from ..patch.apply import apply_patch
 from .interface import ForgeError
 
 DELETED_MODE = "000000"
@@ -60,12 +61,12 @@ def write_patched_tree(repo: Path, base_sha: str, patch: Patch, *, allow_binary:
     with tempfile.TemporaryDirectory(prefix="error-fix-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
         proc.git(repo, "read-tree", base_sha, env=env)
-        apply = ["apply", "--cached", "--whitespace=nowarn"]
-        if allow_binary:
-            apply.append("--binary")
-        applied = proc.git(repo, *apply, "-", env=env, stdin=patch.diff, check=False)
-        if not applied.ok:
-            raise ForgeError(f"the patch does not apply to {base_sha[:12]}: {applied.tail(2)}")
+        try:
+            apply_patch(
+                repo, base_sha, patch, patch.diff, cached=True, allow_binary=allow_binary, env=env
+            )
+        except PatchRejected as exc:
+            raise ForgeError(str(exc)) from None
         return proc.git(repo, "write-tree", env=env).stdout.strip()
 
 

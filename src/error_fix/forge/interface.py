@@ -20,6 +20,9 @@ class Outcome(StrEnum):
     """The fix is in the base branch."""
     AUTO_MERGE_ARMED = "auto_merge_armed"
     """A PR exists and will merge when its required checks pass."""
+    MERGE_QUEUED = "merge_queued"
+    """The PR is in the base branch's merge queue; GitHub merges it when the queue's checks
+    pass."""
     QUEUED = "queued"
     """The branch is ready and queued; it merges on approval (local forge's auto_merge_pr)."""
     NEEDS_REVIEW = "needs_review"
@@ -52,6 +55,8 @@ class PublishResult:
     """GitHub PR number."""
     pr_url: str | None = None
     """GitHub PR URL."""
+    check_run_url: str | None = None
+    """The `error-fix` check run on the fix commit (GitHub), when it was written."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +66,7 @@ class PublishResult:
             "commit": self.commit,
             "pr_number": self.pr_number,
             "pr_url": self.pr_url,
+            "check_run_url": self.check_run_url,
         }
 
 

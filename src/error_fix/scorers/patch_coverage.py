@@ -114,6 +114,33 @@ def removed_tests(test_diff: bytes) -> list[str]:
     return sorted(removed - added)
 
 
+def _added_statements(
+    ctx: ScoringContext, cov: Any, sources: list[str]
+) -> tuple[int, int, list[tuple[Finding, int]]]:
+    """Statements the patch adds to ``sources``, how many of them ran, and a finding for each
+    range that did not (with the range's last line)."""
+    patched_root = Path(os.path.realpath(ctx.patched))
+    added = covered = 0
+    findings: list[Finding] = []
+    ends: list[int] = []
+    for path in sources:
+        change = next(f for f in ctx.patch.files if f.path == path)
+        _, statements, _, missing, _ = cov.analysis2(str(patched_root / path))
+        relevant = sorted(set(change.added_lines) & set(statements))
+        unexecuted = [line for line in relevant if line in set(missing)]
+        added += len(relevant)
+        covered += len(relevant) - len(unexecuted)
+        for start, end in _ranges(unexecuted):
+            where = f"line {start}" if start == end else f"lines {start}-{end}"
+            findings.append(
+                Finding(
+                    path, start, "uncovered", f"added {where} not executed by any test", "notice"
+                )
+            )
+            ends.append(end)
+    return added, covered, list(zip(findings, ends, strict=True))
+
+
 class CoverageScorer(Scorer):
     name = "coverage"
 
@@ -126,28 +153,10 @@ class CoverageScorer(Scorer):
         sources = changed_sources(ctx)
         measured_all = coverage_request(ctx) is True
         cov = _load(run, ctx.scratch, "patched") if sources or measured_all else None
-        patched_root = Path(os.path.realpath(ctx.patched))
-        added = covered = 0
-        findings: list[Finding] = []
-        for path in sources:
-            assert cov is not None
-            change = next(f for f in ctx.patch.files if f.path == path)
-            _, statements, _, missing, _ = cov.analysis2(str(patched_root / path))
-            relevant = sorted(set(change.added_lines) & set(statements))
-            unexecuted = [line for line in relevant if line in set(missing)]
-            added += len(relevant)
-            covered += len(relevant) - len(unexecuted)
-            for start, end in _ranges(unexecuted):
-                where = f"line {start}" if start == end else f"lines {start}-{end}"
-                findings.append(
-                    Finding(
-                        path,
-                        start,
-                        "uncovered",
-                        f"added {where} not executed by any test",
-                        "notice",
-                    )
-                )
+        added, covered, uncovered = (
+            (0, 0, []) if cov is None else _added_statements(ctx, cov, sources)
+        )
+        findings = [finding for finding, _ in uncovered]
         patch_coverage = covered / added if added else 1.0
         score = patch_coverage
         gone = removed_tests(ctx.patch.test_diff)
@@ -197,6 +206,9 @@ class CoverageScorer(Scorer):
                 "executed": covered,
                 "measured": "all project files" if measured_all else sources,
                 "tests_removed": gone,
+                "uncovered": [
+                    {"path": f.path, "start_line": f.line, "end_line": end} for f, end in uncovered
+                ],
                 "total": None if total is None else round(total, 2),
                 "baseline": None if baseline is None else round(baseline, 2),
                 "baseline_source": source,

@@ -146,6 +146,27 @@ EXTRA_OPERATIONS = {
     ("PATCH", "/repos/{owner}/{repo}/labels/{name}"),
     ("DELETE", "/repos/{owner}/{repo}/labels/{name}"),
     ("GET", "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"),
+    ("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"),
+}
+
+# Operations beyond the subset whose answers are objects the subset does describe.
+CHECK_RUN = {"$ref": "#/components/schemas/check-run"}
+COMPONENT_RESPONSES: dict[tuple[str, str], Any] = {
+    ("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}"): CHECK_RUN,
+    ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"): CHECK_RUN,
+    ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs"): {
+        "type": "object",
+        "properties": {
+            "total_count": {"type": "integer"},
+            "check_runs": {"type": "array", "items": CHECK_RUN},
+        },
+    },
+}
+# Requests validated against the subset's request schema (what GitHub would accept): the check
+# run's create body, which its update shares (without the required name and head_sha).
+CHECK_RUN_WRITES = {
+    ("POST", "/repos/{owner}/{repo}/check-runs"),
+    ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"),
 }
 
 _DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -206,6 +227,14 @@ class ResponseSchemas:
                     schema = response.get("content", {}).get("application/json", {}).get("schema")
                     if schema is not None:
                         by_status[int(status)] = _to_jsonschema(schema)
+        for op, schema in COMPONENT_RESPONSES.items():
+            self.schemas.setdefault(op, {})[200] = schema
+        create = spec["paths"]["/repos/{owner}/{repo}/check-runs"]["post"]["requestBody"]
+        request = create["content"]["application/json"]["schema"]
+        # Requests keep their "required" lists (the point is what GitHub would refuse).
+        self.check_run_request = jsonschema.Draft4Validator(
+            {**self.root, **_keep_required(request)}, format_checker=_FORMATS
+        )
         self._validators: dict[tuple[str, str, int], jsonschema.Draft4Validator] = {}
 
     def validator(
@@ -236,6 +265,17 @@ class ResponseSchemas:
             return [] if ok else [f"{where}: malformed GraphQL response {body!r}"]
         op = (record.method, record.template)
         problems: list[str] = []
+        if op in CHECK_RUN_WRITES and record.status is not None and 200 <= record.status < 300:
+            body = dict(record.request_json or {})
+            if record.method == "PATCH":  # the update names neither the check nor the commit
+                body.setdefault("name", "x")
+                body.setdefault("head_sha", "x")
+                output = body.get("output")
+                if isinstance(output, dict):
+                    body["output"] = {"title": "kept", **output}
+            for error in self.check_run_request.iter_errors(body):
+                path = "/".join(map(str, error.absolute_path))
+                problems.append(f"{where}: request {path}: {error.message[:200]}")
         validator = self.validator(record.method, record.template, record.status)
         if validator is not None:
             for error in validator.iter_errors(record.response_json):
@@ -260,6 +300,23 @@ class ResponseSchemas:
             if not url.startswith(base_url)
         ]
         return problems
+
+
+def _keep_required(node: Any) -> Any:
+    """An OpenAPI request schema as JSON Schema, "required" lists and limits kept."""
+    if isinstance(node, list):
+        return [_keep_required(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: (
+            {k: _keep_required(v) for k, v in value.items()}
+            if key == "properties"
+            else _keep_required(value)
+        )
+        for key, value in node.items()
+        if key not in ("example", "examples", "description")
+    }
 
 
 def _has_path(item: Any, dotted: str) -> bool:
@@ -1022,3 +1079,199 @@ def test_schema_validation_is_not_vacuous(schemas: ResponseSchemas) -> None:
     assert any("created_at" in p for p in problems)
     assert any("lacks head.sha" in p for p in problems)
     assert any("not on http://127.0.0.1:1" in p for p in problems)
+
+
+# --------------------------------------------------------------------------------------------
+# check runs with annotations
+# --------------------------------------------------------------------------------------------
+
+
+def _annotation(line: int, level: str = "warning") -> dict[str, Any]:
+    return {
+        "path": "app.py",
+        "start_line": line,
+        "end_line": line,
+        "annotation_level": level,
+        "message": f"finding {line}",
+        "title": "lint",
+    }
+
+
+def test_check_runs_keep_output_and_append_annotations_50_at_a_time(
+    gh: FakeGitHub, api: Repository, fake_repo: FakeRepo
+) -> None:
+    sha = fake_repo.ref_sha("main")
+    assert sha is not None
+    output = {"title": "auto_merge_pr · confidence 0.90", "summary": "| table |"}
+    with pytest.raises(GithubException) as refused:
+        api.create_check_run(
+            "error-fix",
+            sha,
+            conclusion="success",
+            output={**output, "annotations": [_annotation(n) for n in range(1, 52)]},
+        )
+    assert refused.value.status == 422
+    assert "No more than 50 items are allowed; 51 were supplied." in str(refused.value.data)
+    assert fake_repo.check_runs(sha) == []  # refused before anything was stored
+    run = api.create_check_run(
+        "error-fix",
+        sha,
+        external_id="p" * 64,
+        status="completed",
+        conclusion="neutral",
+        output={**output, "annotations": [_annotation(n) for n in range(1, 51)]},
+    )
+    run.edit(output={**output, "annotations": [_annotation(51, "failure")]})
+    assert run.output.annotations_count == 51
+    held = list(run.get_annotations())
+    assert [a.start_line for a in held] == list(range(1, 52))  # appended, in order
+    assert held[-1].annotation_level == "failure"
+    assert api.get_check_run(run.id).conclusion == "neutral"
+    listed = api.get_commit(sha).get_check_runs(check_name="error-fix")
+    assert [(r.id, r.external_id) for r in listed] == [(run.id, "p" * 64)]
+    api.create_check_run("error-fix", sha, conclusion="success", output=output)  # a second
+    assert len(list(api.get_commit(sha).get_check_runs(check_name="error-fix"))) == 1  # latest
+    assert len(list(api.get_commit(sha).get_check_runs(filter="all"))) == 2
+    assert len(fake_repo.check_runs(sha, "error-fix")) == 2
+    with pytest.raises(GithubException) as bad:
+        run.edit(output={"title": "no summary"})
+    assert bad.value.status == 422
+
+
+def test_a_check_run_is_refused_on_an_unknown_commit_and_to_a_read_token(
+    gh: FakeGitHub, api: Repository, connect: Callable[..., Github]
+) -> None:
+    with pytest.raises(GithubException) as unknown:
+        api.create_check_run("error-fix", "f" * 40, conclusion="success")
+    assert unknown.value.status == 422
+    sha = api.get_branch("main").commit.sha
+    with pytest.raises(GithubException) as denied:
+        connect(gh.read_token).get_repo(REPO).create_check_run("x", sha, conclusion="success")
+    assert (denied.value.status, denied.value.data["message"]) == (403, NOT_ACCESSIBLE)
+
+
+def test_a_green_check_run_fires_armed_auto_merge(
+    gh: FakeGitHub, api: Repository, protected: FakeRepo
+) -> None:
+    protected.required_checks["main"] = ["error-fix"]
+    pr = open_pr(gh, api, "fix", {"app.py": "def answer():\n    return 42\n"})
+    pr.enable_automerge()
+    api.create_check_run(
+        "error-fix", pr.head.sha, conclusion="success", output={"title": "t", "summary": "s"}
+    )
+    assert api.get_pull(pr.number).merged
+
+
+# --------------------------------------------------------------------------------------------
+# merge queues
+# --------------------------------------------------------------------------------------------
+
+ENQUEUE = (
+    "mutation($input: EnqueuePullRequestInput!) { enqueuePullRequest(input: $input) "
+    "{ clientMutationId mergeQueueEntry { position state } } }"
+)
+
+
+@pytest.fixture
+def queued_main(protected: FakeRepo) -> FakeRepo:
+    protected.merge_queue.add("main")
+    return protected
+
+
+def test_a_merge_queue_branch_refuses_a_direct_merge_with_githubs_error(
+    gh: FakeGitHub, api: Repository, queued_main: FakeRepo
+) -> None:
+    pr = open_pr(gh, api, "fix", {"app.py": "x = 2\n"})
+    gh.complete_checks(pr.number)
+    with pytest.raises(GithubException) as refused:
+        pr.merge()
+    assert refused.value.status == 405
+    assert refused.value.data["message"] == (
+        "Repository rule violations found\n\nChanges must be made through the merge queue"
+    )
+    rules = api._requester.requestJsonAndCheck("GET", f"{api.url}/rules/branches/main")[1]
+    assert [r["type"] for r in rules] == ["merge_queue", "required_status_checks"]
+
+
+def test_enqueue_pins_the_head_queues_once_and_the_queue_merges(
+    gh: FakeGitHub, api: Repository, queued_main: FakeRepo
+) -> None:
+    pr = open_pr(gh, api, "fix", {"app.py": "x = 3\n"})
+    moved = {"pullRequestId": pr.node_id, "expectedHeadOid": "0" * 40}
+    with pytest.raises(GithubException) as stale:
+        api._requester.graphql_query(ENQUEUE, {"input": moved})
+    assert graphql_message(stale.value) == HEAD_MODIFIED
+    pinned = {"pullRequestId": pr.node_id, "expectedHeadOid": pr.head.sha}
+    _, data = api._requester.graphql_query(ENQUEUE, {"input": pinned})
+    entry = data["data"]["enqueuePullRequest"]["mergeQueueEntry"]
+    assert (entry["position"], entry["state"]) == (1, "AWAITING_CHECKS")  # checks pending
+    assert entry["headCommit"]["oid"] == pr.head.sha
+    with pytest.raises(GithubException) as again:
+        api._requester.graphql_query(ENQUEUE, {"input": pinned})
+    assert graphql_message(again.value) == "Pull request is already in the queue"
+    assert gh.run_merge_queue() == []  # the checks have not passed
+    gh.complete_checks(pr.number)
+    assert not api.get_pull(pr.number).merged  # green checks alone do not merge a queued PR
+    [merged] = gh.run_merge_queue()
+    assert queued_main.ref_sha("main") == merged and api.get_pull(pr.number).merged
+
+
+def test_auto_merge_on_a_merge_queue_branch_joins_the_queue_when_ready(
+    gh: FakeGitHub, api: Repository, queued_main: FakeRepo
+) -> None:
+    pr = open_pr(gh, api, "fix", {"app.py": "x = 4\n"})
+    fields = "clientMutationId pullRequest { isMergeQueueEnabled mergeQueueEntry { position } }"
+    _, armed = api._requester.graphql_named_mutation(
+        "enablePullRequestAutoMerge", {"pullRequestId": pr.node_id}, fields
+    )
+    read_back = armed["pullRequest"]
+    assert (read_back["isMergeQueueEnabled"], read_back["mergeQueueEntry"]) == (True, None)
+    assert queued_main.queued() == []
+    gh.complete_checks(pr.number)  # ready: "merge when ready" puts it in the queue
+    assert [i.number for i in queued_main.queued()] == [pr.number]
+    assert api.get_pull(pr.number).auto_merge is None
+    assert len(gh.run_merge_queue()) == 1
+
+
+def test_check_run_validation_is_not_vacuous(schemas: ResponseSchemas) -> None:
+    sent = {
+        "name": "error-fix",
+        "head_sha": "a" * 40,
+        "conclusion": "fine",
+        "output": {"title": "t", "summary": "s", "annotations": [{"path": "a.py"}]},
+    }
+    valid = _annotation(1)
+    answer = {"id": 1, "status": "done", "output": {"annotations_count": "many"}}
+    record = RequestRecord(
+        "POST",
+        "/api/v3/repos/a/b/check-runs",
+        "",
+        "/repos/{owner}/{repo}/check-runs",
+        201,
+        sent,
+        answer,
+        False,
+        0.0,
+    )
+    problems = "\n".join(schemas.problems(record, "http://127.0.0.1:1"))
+    assert "request conclusion" in problems  # not one of GitHub's conclusions
+    assert "request output/annotations/0: 'start_line' is a required property" in problems
+    sent["output"]["annotations"] = [valid] * 51  # type: ignore[index]
+    many = "\n".join(schemas.problems(record, "http://127.0.0.1:1"))
+    assert "request output/annotations: " in many  # more than 50 in one request
+    sent["output"]["annotations"] = [valid] * 50  # type: ignore[index]
+    assert "request output" not in "\n".join(schemas.problems(record, "http://127.0.0.1:1"))
+    assert ": status: 'done'" in problems and "annotations_count" in problems
+    patch = RequestRecord(
+        "PATCH",
+        "/api/v3/repos/a/b/check-runs/1",
+        "",
+        "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+        200,
+        {"output": {"summary": 3}},
+        {"id": "one"},
+        False,
+        0.0,
+    )
+    problems = "\n".join(schemas.problems(patch, "http://127.0.0.1:1"))
+    assert "request output/summary" in problems and ": id: 'one'" in problems

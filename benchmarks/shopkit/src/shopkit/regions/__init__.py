@@ -1,0 +1,1 @@
+"""Per-region pricing rules."""
