@@ -7,6 +7,7 @@ A table lives between ``<!-- begin generated: NAME -->`` and ``<!-- end generate
 everything else in a page is written by hand. The sources:
 
 - ``action-inputs``, ``action-outputs``: action.yml (name, default, description);
+  ``action-inputs-brief`` the same inputs with each description's first sentence (README);
 - ``settings``: the ``Settings`` dataclass in error_fix/config.py (key, type, default, and the
   docstring under each field);
 - ``cli``: the argument parser of error_fix/cli.py (every command, option and help text).
@@ -68,16 +69,24 @@ def _action(root: Path) -> dict[str, Any]:
     return loaded
 
 
-def action_inputs(root: Path) -> str:
+def action_inputs(root: Path, *, brief: bool = False) -> str:
+    """The inputs table; ``brief`` keeps each description's first sentence (the README's)."""
     rows = ["| input | default | description |", "|---|---|---|"]
     for name, spec in (_action(root).get("inputs") or {}).items():
         required = "**Required.** " if spec.get("required") in (True, "true") else ""
         default = spec.get("default")
         default_text = code(default) if default not in (None, "") else ""
-        rows.append(
-            f"| `{name}` | {default_text} | {required}{cell(spec.get('description', ''))} |"
-        )
+        description = cell(spec.get("description", ""))
+        if brief:
+            description = first_sentence(description)
+        rows.append(f"| `{name}` | {default_text} | {required}{description} |")
     return "\n".join(rows)
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence (not one inside ``code`` or "e.g.")."""
+    match = re.match(r"((?:`[^`]*`|e\.g\.|i\.e\.|[^`])*?\.)(?:\s|$)", text)
+    return match[1] if match else text
 
 
 def action_outputs(root: Path) -> str:
@@ -234,6 +243,7 @@ def cli_reference(parser: argparse.ArgumentParser | None = None) -> str:
 
 GENERATORS: dict[str, Callable[[Path], str]] = {
     "action-inputs": action_inputs,
+    "action-inputs-brief": lambda root: action_inputs(root, brief=True),
     "action-outputs": action_outputs,
     "settings": lambda root: settings_table(),
     "cli": lambda root: cli_reference(),

@@ -56,7 +56,7 @@ def test_an_input_described_anew_in_action_yml_makes_the_tables_stale(
     )
     assert generate.main(["--check", "--root", str(tmp_path)]) == 1
     printed = capsys.readouterr().out
-    assert "stale: README.md: action-inputs" in printed
+    assert "stale: README.md: action-inputs-brief" in printed
     assert "stale: docs/action.md: action-inputs" in printed
     assert "regenerate with: python docs/generate.py" in printed
 
