@@ -76,6 +76,7 @@ def test_a_table_no_page_carries_is_reported(tmp_path: Path) -> None:
     assert "`max-patch-bytes`" in (tmp_path / "README.md").read_text()
     assert sorted(generate.stale(tmp_path)) == [
         "(no page): action-inputs",
+        "(no page): action-inputs-brief",
         "(no page): action-outputs",
         "(no page): cli",
     ]
@@ -83,7 +84,7 @@ def test_a_table_no_page_carries_is_reported(tmp_path: Path) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class _MoreSettings(Settings):
-    sandbox: str = "none"
+    isolation: str = "none"
     """How the tests are isolated: none or bubblewrap."""
     carried: tuple[str, ...] = dataclasses.field(default_factory=lambda: ("*.so",))
     """Generated files carried into the worktrees."""
@@ -92,7 +93,7 @@ class _MoreSettings(Settings):
 def test_new_settings_and_flags_appear_without_touching_the_generator() -> None:
     table = generate.settings_table(_MoreSettings)
     assert (
-        '| `sandbox` | `str` | `"none"` | How the tests are isolated: none or bubblewrap. |'
+        '| `isolation` | `str` | `"none"` | How the tests are isolated: none or bubblewrap. |'
         in table
     )
     assert '| `carried` | `tuple[str, ...]` | `["*.so"]` |' in table
@@ -100,10 +101,10 @@ def test_new_settings_and_flags_appear_without_touching_the_generator() -> None:
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    sub.choices["score"].add_argument("--sandbox", help="how the tests are isolated")
+    sub.choices["score"].add_argument("--isolation", help="how the tests are isolated")
     reference = generate.cli_reference(parser)
     score = reference.split("### `error-fix score`")[1].split("###")[0]
-    assert "| `--sandbox SANDBOX` | how the tests are isolated |" in score
+    assert "| `--isolation ISOLATION` | how the tests are isolated |" in score
 
 
 def test_every_documented_setting_key_is_accepted() -> None:
