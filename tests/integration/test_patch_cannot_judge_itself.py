@@ -191,6 +191,24 @@ def test_editing_the_test_it_breaks_is_a_changed_contract(
     assert "tests/test_ops.py::test_divide_by_zero" in verdict.tests["fail_to_pass"]
 
 
+def test_a_root_test_module_is_the_tests_not_the_source(tmp_path: Path) -> None:
+    """A project whose tests live in one root ``test.py`` (as python-slugify's do): editing its
+    expectation to match the broken source is a changed contract, not a source change."""
+    files = {name: text for name, text in CALC.items() if not name.startswith("tests/")}
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        'testpaths = ["tests"]', 'python_files = ["test.py"]'
+    )
+    files["test.py"] = CALC["tests/test_ops.py"]
+    project = SampleRepo(tmp_path / "flat", files)
+    edited = dedent(CALC["tests/test_ops.py"]).replace("add(2, 3) == 5", "add(2, 3) == -1")
+    verdict = decide_by_tests(
+        project, {"src/calc/ops.py": BROKEN_ADD, "test.py": edited}, tmp_path / "a"
+    )
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    assert "test.py::test_add" in gates(verdict)["changes_tested_behaviour"]
+    assert verdict.tests["pass_to_fail"] == ["test.py::test_add"]
+
+
 # --- the source makes the test disappear ---------------------------------------------------
 
 VANISH = {

@@ -235,7 +235,12 @@ def test_glob_matches(pattern: str, path: str, matches: bool) -> None:
         ("pkg/test_utils.py", True),
         ("pkg/utils_test.py", True),
         ("conftest.py", True),
+        ("test.py", True),
+        ("app/tests.py", True),
+        ("pkg/views_tests.py", True),
         ("src/pkg/testing.py", False),
+        ("src/pkg/latest.py", False),
+        ("src/pkg/tests_data.py", False),
         ("src/pkg/contest.py", False),
     ],
 )

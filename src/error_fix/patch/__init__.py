@@ -154,15 +154,23 @@ class Patch:
         return tuple(s for s in self.sections if is_test_path(s.path) is is_test)
 
 
+TEST_MODULE_NAMES = frozenset({"test.py", "tests.py", "conftest.py"})
+"""Test modules by whole name: a project's single ``test.py``, Django's ``tests.py``, fixtures."""
+
+
 def is_test_path(path: str) -> bool:
-    """True for files of the test part: under tests/ or test/, test_*.py, *_test.py, conftest.py."""
+    """True for files of the test part: under tests/ or test/, test_*.py, *_test.py, *_tests.py,
+    test.py, tests.py, conftest.py.
+
+    Erring towards "test" is the safe side: a test file taken for source would run, as the patch
+    wrote it, in the tree that judges regressions."""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
     return (
         any(p in ("tests", "test") for p in parts[:-1])
         or (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
-        or name == "conftest.py"
+        or name.endswith(("_test.py", "_tests.py"))
+        or name in TEST_MODULE_NAMES
     )
 
 
