@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .config import ALERT_LOG_FILE, Settings
 from .events import Event, EventBus
 from .state import append_jsonl, ensure_dir, read_jsonl
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ALERT_LOG = Path(".state") / "alerts.jsonl"
+DEFAULT_ALERT_LOG = Path(Settings.state_dir) / ALERT_LOG_FILE
 WEBHOOK_VARIABLES = ("ERROR_FIX_SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL")
 """Where the Slack webhook URL is looked for, first match wins."""
 ALERT_TYPES = ("patch_failed", "queue_backlog", "auto_merge_success")

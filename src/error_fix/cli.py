@@ -195,11 +195,12 @@ def _events(repo: Path | None, settings: Any) -> Any:
     """The command's event bus: the JSONL event log (and the Actions log on GitHub Actions),
     with alerts subscribed — to Slack when a webhook is in the environment."""
     from .alerting import AlertManager
+    from .config import ALERT_LOG_FILE
     from .events import default_bus
 
     state = settings.state_path(repo if repo is not None else Path.cwd())
     bus = default_bus(state)
-    alerts = AlertManager(alert_log=state / "alerts.jsonl")  # Slack from the environment
+    alerts = AlertManager(alert_log=state / ALERT_LOG_FILE)  # Slack from the environment
     alerts.subscribe(bus, settings.queue_alert_count, settings.queue_alert_hours)
     return bus
 
@@ -365,7 +366,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     repo = _repo_if_any(args)
     settings = _load_settings(args, repo)
     decisions = read_jsonl(settings.decision_log_path(repo)) if repo is not None else []
-    alerts = read_alerts(settings.state_path(repo) / "alerts.jsonl") if repo is not None else []
+    alerts = read_alerts(settings.alert_log_path(repo)) if repo is not None else []
     forge = _forge(args, repo, settings, write=False)
     fixes = forge.fix_history()
     reverted = forge.reverted_commits({c for fix in fixes for c in fix.commits})

@@ -26,6 +26,12 @@ SANDBOX_MODES = ("auto", "required", "off")
 REVIEW_CONCLUSIONS = ("neutral", "failure")
 
 
+QUEUE_FILE = "review_queue.json"
+"""The local forge's review queue, in the state directory."""
+ALERT_LOG_FILE = "alerts.jsonl"
+"""The alert log, in the state directory."""
+
+
 class ConfigError(Exception):
     """A setting is missing or has a bad value; the message names it."""
 
@@ -68,7 +74,8 @@ class Settings:
     scrub_env: tuple[str, ...] = ()
     """More environment variable names (fnmatch globs) kept from every tool."""
     state_dir: str = ".state"
-    """Where the decision log and the local review queue live, relative to the repository."""
+    """Where the decision log and the local review queue live, relative to the repository (a
+    directory of its own: patches may not touch it)."""
     decision_log: str = "patch_decisions.jsonl"
     """Decision log file name inside ``state_dir`` (or an absolute path)."""
     jobs: int = field(default_factory=lambda: os.cpu_count() or 2)
@@ -145,6 +152,11 @@ class Settings:
             raise ConfigError(f"sandbox must be 'auto', 'required' or 'off', got {self.sandbox!r}")
         if self.queue_alert_count < 1 or self.queue_alert_hours <= 0:
             raise ConfigError("queue-alert-count must be ≥ 1 and queue-alert-hours > 0")
+        if posixpath.normpath(self.state_dir.replace("\\", "/")) in (".", ""):
+            raise ConfigError(
+                "state-dir must be a directory of its own, not the repository itself "
+                f"({self.state_dir!r}): a patch could otherwise write the decision log"
+            )
         if self.review_conclusion not in REVIEW_CONCLUSIONS:
             raise ConfigError(
                 f"review-conclusion must be one of {REVIEW_CONCLUSIONS}, "
@@ -167,7 +179,10 @@ class Settings:
             except ValueError:
                 return self.protected_paths
         inside = posixpath.normpath(str(place))
-        if inside == "." or inside.startswith("../") or inside == "..":
+        if inside == ".":
+            # An absolute state directory that is the repository itself: its files, by name.
+            return (*self.protected_paths, self.decision_log, QUEUE_FILE, ALERT_LOG_FILE)
+        if inside.startswith("../") or inside == "..":
             return self.protected_paths
         return (*self.protected_paths, inside, f"{inside}/**")
 
@@ -176,6 +191,14 @@ class Settings:
 
     def decision_log_path(self, repo: Path) -> Path:
         return self.state_path(repo) / self.decision_log
+
+    def queue_path(self, repo: Path) -> Path:
+        """The local forge's review queue."""
+        return self.state_path(repo) / QUEUE_FILE
+
+    def alert_log_path(self, repo: Path) -> Path:
+        """The alert log (one JSON object per line)."""
+        return self.state_path(repo) / ALERT_LOG_FILE
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

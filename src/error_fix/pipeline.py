@@ -21,7 +21,7 @@ from . import proc
 from .alerting import AlertManager
 from .applied import Applied
 from .confidence import ConfidenceScore
-from .config import COMPONENTS, Settings, load_settings
+from .config import ALERT_LOG_FILE, COMPONENTS, Settings, load_settings
 from .decision import PatchDecision, Verdict, decide, gates_for
 from .events import EventBus, EventSeverity
 from .forge.choice import open_forge
@@ -130,7 +130,7 @@ class PatchApplier:
         the repository's ``alerts.jsonl`` in the state directory, and Slack when configured."""
         if self._alert_manager is None:
             state = self.settings.state_path(_top_level(self.repo_path))
-            self._alert_manager = AlertManager(alert_log=state / "alerts.jsonl")
+            self._alert_manager = AlertManager(alert_log=state / ALERT_LOG_FILE)
         return self._alert_manager
 
     @alert_manager.setter

@@ -55,6 +55,8 @@ def test_pyproject_then_config_file_then_flags(tmp_path: Path) -> None:
         ("disable = ['tests', 'lint', 'types', 'security', 'coverage']", "total weight of 0"),
         ("allow-binary = 'maybe'", "allow-binary: bad value"),
         ("carry-max-bytes = -1", "carry-max-bytes must be ≥ 0, got -1"),
+        ("state-dir = '.'", "state-dir must be a directory of its own"),
+        ("state-dir = './'", "state-dir must be a directory of its own"),
         ("carry-generated = 'sometimes'", "carry-generated: bad value"),
     ],
 )

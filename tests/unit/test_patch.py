@@ -498,6 +498,11 @@ def test_the_state_directory_is_always_protected(tmp_path: Path) -> None:
     assert "st/**" in inside
     assert Settings(state_dir="../elsewhere").protected_globs() == DEFAULT_PROTECTED
     assert Settings(state_dir="/var/state").protected_globs(tmp_path) == DEFAULT_PROTECTED
+    # An absolute state directory that is the repository itself: its files are protected by name.
+    at_root = Settings(state_dir=str(tmp_path)).protected_globs(tmp_path)
+    with pytest.raises(PatchRejected, match="review_queue.json: protected path"):
+        parse(_file("new file mode 100644\n", path="review_queue.json"), protected=at_root)
+    assert {"patch_decisions.jsonl", "alerts.jsonl"} <= set(at_root)
 
 
 def test_lines_added_earlier_in_a_series_are_followed_through_later_hunks() -> None:

@@ -55,7 +55,7 @@ class LocalForge(Forge):
     def __init__(self, repo: Path, settings: Settings) -> None:
         self.repo = repo
         self.settings = settings
-        self.queue_path = settings.state_path(repo) / "review_queue.json"
+        self.queue_path = settings.queue_path(repo)
 
     # -- git helpers ---------------------------------------------------------------------------
 

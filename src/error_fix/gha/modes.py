@@ -13,7 +13,7 @@ import github_action_utils as gha
 
 from .. import __version__
 from ..alerting import AlertManager
-from ..config import ConfigError, Settings, load_settings
+from ..config import ALERT_LOG_FILE, ConfigError, Settings, load_settings
 from ..decision import PatchDecision, Verdict, verified_patch
 from ..events import EventBus, JsonlEventLog, task
 from ..forge.interface import Forge, ForgeError, PublishResult
@@ -118,7 +118,7 @@ class ActionRun:
         bus = EventBus()
         state = settings.state_path(repo)
         bus.subscribe(JsonlEventLog(state / "events.jsonl"))
-        alerts = AlertManager(self.inputs.slack_webhook_url, state / "alerts.jsonl")
+        alerts = AlertManager(self.inputs.slack_webhook_url, state / ALERT_LOG_FILE)
         alerts.subscribe(bus, settings.queue_alert_count, settings.queue_alert_hours)
         self.bus = bus
         return bus
