@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -269,3 +270,22 @@ def make_verdict(
         reason="refused" if decision is PatchDecision.REJECTED else None,
         **({"created_at": created_at} if created_at else {}),
     )
+
+
+def patch_and_trees(
+    where: Path, base: dict[str, str], changes: dict[str, str | None]
+) -> tuple[Patch, Path, Path]:
+    """A repository of ``base`` files, the patch of ``changes`` to it, and a plain copy of the
+    patched tree (no worktree, no git): what the pre-run checks of a patch read."""
+    repo = SampleRepo(where / "base", base)
+    patch = make_patch(repo, changes)
+    patched = where / "patched"
+    shutil.copytree(repo.path, patched, ignore=shutil.ignore_patterns(".git"))
+    for name, content in changes.items():
+        target = patched / name
+        if content is None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(dedent(content))
+    return patch, repo.path, patched

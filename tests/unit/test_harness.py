@@ -9,7 +9,7 @@ import pytest
 
 from error_fix.harness import HarnessChange, defined_name, harness_changes, patched_tests
 from error_fix.patch import Patch
-from tests.sample import SampleRepo, dedent, make_patch
+from tests.sample import SampleRepo, dedent, make_patch, patch_and_trees
 
 PYPROJECT = """
     [project]
@@ -49,18 +49,7 @@ BASE = {
 
 
 def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, Path]:
-    repo = SampleRepo(tmp_path / "base", BASE)
-    patch = make_patch(repo, changes)
-    patched = tmp_path / "patched"
-    shutil.copytree(repo.path, patched, ignore=shutil.ignore_patterns(".git"))
-    for name, content in changes.items():
-        target = patched / name
-        if content is None:
-            target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dedent(content))
-    return patch, repo.path, patched
+    return patch_and_trees(tmp_path, BASE, changes)
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ class FileChange:
     status: str
     """added, modified, deleted, renamed or copied."""
     is_test: bool
-    """Belongs to the test part (tests/, test_*.py, *_test.py, conftest.py)."""
+    """Belongs to the test part (see :func:`is_test_path`)."""
     added_lines: tuple[int, ...]
     """Line numbers, in the patched file, of the lines the patch adds."""
 

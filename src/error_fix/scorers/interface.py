@@ -21,6 +21,8 @@ from ..harness import HarnessChange
 from ..patch import Patch
 from ..sandbox import Sandbox
 from ..timings import Timings
+from .silencing import GATE_PREFIX as SILENCED
+from .silencing import silencing_reason
 
 
 class ScorerUnknown(Exception):
@@ -190,6 +192,9 @@ class Scorer(ABC):
             return ScorerResult.unknown(
                 self.name, f"scorer crashed: {type(exc).__name__}: {exc}", time.monotonic() - start
             )
+        silenced = silencing_reason(self.name, ctx.patch, ctx.base, ctx.patched)
+        if silenced is not None:
+            result = replace(result, gates=(*result.gates, Gate(SILENCED + self.name, silenced)))
         if result.duration_s == 0.0:
             result = replace(result, duration_s=time.monotonic() - start)
         return result
