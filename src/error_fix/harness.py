@@ -3,9 +3,11 @@
 The harness is everything that decides how pytest runs and what it reports: ``conftest.py``
 files, pytest's configuration (``pytest.ini``, ``pytest.toml``, ``tox.ini [pytest]``,
 ``setup.cfg [tool:pytest]``, ``pyproject.toml [tool.pytest...]``), pytest plugin entry points
-(``pytest11``), and what Python runs at start-up (``sitecustomize.py``, ``usercustomize.py``,
-``*.pth``). A patch may change it, but regressions are judged with the base's harness and a human
-agrees to the change (the ``test_harness_changed`` gate).
+(``pytest11``), what Python runs at start-up (``sitecustomize.py``, ``usercustomize.py``,
+``*.pth``), and a new top-level module that would shadow what runs the tests: the tree's import
+roots come first on the path, so a ``pytest.py`` or a ``traceback.py`` there would be imported
+instead of pytest or the standard library. A patch may change it, but regressions are judged with
+the base's harness and a human agrees to the change (the ``test_harness_changed`` gate).
 
 An existing test the patch edits (its body, decorators or class), deletes, or deletes the file of,
 is *edited*: if that test then fails against the patched source, the patch changed a tested
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +29,10 @@ from typing import Any
 from .patch import Patch
 
 STARTUP_FILES = ("sitecustomize.py", "usercustomize.py")
+JUDGE_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py", "iniconfig", "coverage", "xdist"})
+"""What runs the tests besides the standard library (and ``pytest_*``, ``error_fix*``)."""
+MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+"""Files Python imports a module from (a directory shadows only through its ``__init__``)."""
 PYTEST_FILES = ("pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml")
 PLUGIN_GROUP = "pytest11"
 
@@ -134,7 +141,49 @@ def harness_changes(patch: Patch, base: Path, patched: Path) -> list[HarnessChan
             changes.extend(
                 HarnessChange(path, what) for what in _changed_parts(name, before, after, section)
             )
+    changes.extend(_shadowing(patch, base))
     return list(dict.fromkeys(changes))
+
+
+def _shadowing(patch: Patch, base: Path) -> list[HarnessChange]:
+    """Files the patch adds that make a new top-level module, in the root or ``src/``, named like
+    a module of the standard library or of the test machinery."""
+    found: list[HarnessChange] = []
+    for change in patch.files:
+        if change.status not in ("added", "renamed", "copied"):
+            continue
+        parts = PurePosixPath(change.path).parts
+        for root in ((), ("src",)):
+            if parts[: len(root)] != root:
+                continue
+            name = _module_name(parts[len(root) :])
+            if name is None or not _judges(name) or _has_module(base.joinpath(*root), name):
+                continue
+            found.append(HarnessChange(change.path, f"shadows the module `{name}` tests run with"))
+    return found
+
+
+def _module_name(parts: tuple[str, ...]) -> str | None:
+    """The top-level module a file directly in an import root makes (``x.py``,
+    ``x.cpython-311-x86_64-linux-gnu.so``, ``x/__init__.py``); None for anything else."""
+    if len(parts) == 1 and parts[0].endswith(MODULE_SUFFIXES):
+        return parts[0].split(".", 1)[0]
+    if len(parts) == 2 and parts[1].startswith("__init__.") and parts[1].endswith(MODULE_SUFFIXES):
+        return parts[0]
+    return None
+
+
+def _judges(name: str) -> bool:
+    return (
+        name in sys.stdlib_module_names
+        or name in JUDGE_MODULES
+        or name.startswith(("pytest_", "error_fix"))
+    )
+
+
+def _has_module(root: Path, name: str) -> bool:
+    """The base already has this top-level module (the project's own, not the patch's doing)."""
+    return (root / f"{name}.py").is_file() or (root / name / "__init__.py").is_file()
 
 
 def _file_diff(text: str, path: str) -> str:

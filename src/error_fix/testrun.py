@@ -171,7 +171,8 @@ class TestRunner:
         )
         env = dict(self.env)
         env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} {addopts}".strip()
-        python_path = [*map(str, roots), str(self._probe_dir)]
+        # The probe's directory first: nothing in the tree may stand in for it.
+        python_path = [str(self._probe_dir), *map(str, roots)]
         if env.get("PYTHONPATH"):
             python_path.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(python_path)

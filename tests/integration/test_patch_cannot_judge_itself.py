@@ -123,8 +123,28 @@ def test_a_conftest_that_rewrites_reports_is_caught(
             """,
         ),
         ("src/calc-fix.pth", "import calc_fix_hook\n"),
+        (
+            "fnmatch.py",
+            """
+            # pytest imports fnmatch, and the tree comes first on the path: this is the standard
+            # module, plus a mended add().
+            import importlib.util
+            import os
+            import sysconfig
+
+            _path = os.path.join(sysconfig.get_paths()["stdlib"], "fnmatch.py")
+            _spec = importlib.util.spec_from_file_location("fnmatch", _path)
+            _real = importlib.util.module_from_spec(_spec)
+            _spec.loader.exec_module(_real)
+            globals().update({k: v for k, v in vars(_real).items() if not k.startswith("__")})
+
+            import calc.ops
+
+            calc.ops.add = lambda a, b: a + b
+            """,
+        ),
     ],
-    ids=["sitecustomize", "pth"],
+    ids=["sitecustomize", "pth", "shadowing-the-standard-library"],
 )
 def test_a_start_up_hook_that_hides_the_break_is_caught(
     calc: SampleRepo, tmp_path: Path, hook: str, content: str

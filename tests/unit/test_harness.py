@@ -48,6 +48,9 @@ BASE = {
 }
 
 
+SHADOWS = "shadows the module `{}` tests run with"
+
+
 def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, Path]:
     return patch_and_trees(tmp_path, BASE, changes)
 
@@ -119,6 +122,24 @@ def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, 
             ],
         ),
         ({"src/calc/ops.py": "X = 1\n", "tests/test_new.py": "def test_x():\n    pass\n"}, []),
+        ({"fnmatch.py": "X = 1\n"}, [HarnessChange("fnmatch.py", SHADOWS.format("fnmatch"))]),
+        (
+            {"src/pluggy/__init__.py": ""},
+            [HarnessChange("src/pluggy/__init__.py", SHADOWS.format("pluggy"))],
+        ),
+        (
+            {"pytest_cheat.py": ""},
+            [HarnessChange("pytest_cheat.py", SHADOWS.format("pytest_cheat"))],
+        ),
+        (
+            {
+                "src/calc/fnmatch.py": "",
+                "test/test_x.py": "",
+                "scripts/json.py": "",
+                "calc2.py": "",
+            },
+            [],
+        ),
     ],
     ids=[
         "pyproject-pytest",
@@ -137,6 +158,10 @@ def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, 
         "sitecustomize",
         "pth",
         "source-and-tests",
+        "shadows-stdlib",
+        "shadows-pytest-machinery",
+        "shadows-a-plugin",
+        "not-top-level-or-not-a-judge",
     ],
 )
 def test_harness_changes(
