@@ -77,6 +77,12 @@ def test_suppressions_of_other_tools_and_words_in_strings_are_not_this_tools(
     assert found(tmp_path, "lint", changes) == []
 
 
+def test_a_comment_in_a_test_silences_only_the_tools_that_read_tests(tmp_path: Path) -> None:
+    test = {"tests/test_ops.py": "import os  # noqa\n\n\ndef test_x():  # type: ignore\n    pass\n"}
+    assert found(tmp_path / "lint", "lint", test) == [Silencing("tests/test_ops.py", 1, "# noqa")]
+    assert found(tmp_path / "types", "types", test) == []
+
+
 def test_a_rewritten_line_keeps_the_bases_own_comment(tmp_path: Path) -> None:
     """The patch changes the nosec line but keeps its comment: nothing new is silenced."""
     rewritten = OPS.replace("shell=True)  #", "shell=True, cwd=None)  #")

@@ -45,6 +45,8 @@ class CheckSettings:
     """Its table under ``[tool]`` in a pyproject.toml (in any directory)."""
     ini_sections: tuple[str, ...] = ()
     """Section name prefixes in setup.cfg / tox.ini that configure it."""
+    reads_tests: bool = False
+    """It checks test files too (else a comment in a test silences nothing it reports)."""
 
 
 def _comment(*patterns: str) -> tuple[re.Pattern[str], ...]:
@@ -57,6 +59,7 @@ CHECKS = {
         _comment(r"\bnoqa\b"),
         config_files=("ruff.toml", ".ruff.toml"),
         pyproject_table="ruff",
+        reads_tests=True,
     ),
     "types": CheckSettings(
         "mypy",
@@ -100,7 +103,8 @@ def silencing(check: CheckSettings, patch: Patch, base: Path, patched: Path) -> 
         before = _read(base, change.old_path)
         after = None if change.status == "deleted" else _read(patched, change.path)
         found.extend(_config_changes(check, change.path, before, after))
-        if change.path.endswith((".py", ".pyi")) and after is not None and change.added_lines:
+        checked = check.reads_tests or not change.is_test
+        if checked and change.path.endswith((".py", ".pyi")) and after and change.added_lines:
             found.extend(_new_comments(check, change.path, before, after, change.added_lines))
     return found
 
