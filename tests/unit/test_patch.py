@@ -527,3 +527,38 @@ def test_a_header_line_of_spaces_costs_linear_time() -> None:
     with pytest.raises(PatchRejected, match="cannot tell the file"):
         parse(b"diff --git " + b"a/x " * 100_000 + b"\nold mode 100644\nnew mode 100755\n")
     assert time.monotonic() - start < 20  # trying every split took minutes and gigabytes
+
+
+def _source(lines: str) -> bytes:
+    count = lines.count("\n")
+    body = f"@@ -0,0 +1,{count} @@\n" + "".join(f"+{line}\n" for line in lines.splitlines())
+    return _file("new file mode 100644\n", body, path="src/calc/hidden.py")
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    ["# -*- coding: utf-7 -*-", "#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :"],
+)
+def test_a_python_source_declared_in_another_encoding_is_refused(declaration: str) -> None:
+    """In UTF-7, ``+AAo-`` is a newline: what reviewers and linters read as a comment runs."""
+    hidden = _source(f"{declaration}\ndef add(a, b):\n    # see +AAo-    return a - b\n")
+    name = "utf-7" if "utf-7" in declaration else "latin-1"
+    line = declaration.count("\n") + 1
+    with pytest.raises(
+        PatchRejected,
+        match=f"src/calc/hidden.py: line {line} declares the source encoding '{name}'; "
+        "a patch may write Python sources only in UTF-8",
+    ):
+        parse(hidden)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "# -*- coding: utf-8 -*-\nx = 1\n",
+        "# coding=UTF8\nx = 1\n",
+        "'''Docs.'''\n\n# coding: utf-7 is not a declaration on line 3\n",
+    ],
+)
+def test_utf8_declarations_and_later_lines_are_taken(lines: str) -> None:
+    assert [f.path for f in parse(_source(lines)).files] == ["src/calc/hidden.py"]

@@ -1,4 +1,5 @@
-"""Which files a patch may touch: inside the repository, outside .git/, not protected, plain files.
+"""Which files a patch may touch: inside the repository, outside .git/, not protected, plain files;
+and how it may write Python sources: in UTF-8.
 
 Names are compared as decoded UTF-8 text (git's C-quoting is undone as bytes first, see
 diff_model.unquote_name), so a protected ``docs/café.txt`` matches however the patch spelled it.
@@ -6,6 +7,7 @@ diff_model.unquote_name), so a protected ``docs/café.txt`` matches however the 
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
@@ -15,6 +17,9 @@ SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
 FILE_MODES = ("100644", "100755", "100664")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+"""PEP 263's source encoding declaration, as Python's tokenizer finds it on line 1 or 2."""
+SOURCE_ENCODINGS = ("utf-8", "utf-8-sig", "ascii")
 
 
 def glob_matches(pattern: str, path: str) -> bool:
@@ -85,3 +90,28 @@ def check_section(section: FileDiff, protected: tuple[str, ...], allow_binary: b
             raise PatchRejected(f"{path}: unknown file mode {mode}")
     if section.binary is not None and not allow_binary:
         raise PatchRejected(f"{path}: binary changes are not allowed")
+    if path.endswith((".py", ".pyi", ".pyw")):
+        _check_source_encoding(section)
+
+
+def _check_source_encoding(section: FileDiff) -> None:
+    """A Python source the patch writes stays UTF-8: a declared ``utf-7`` (or any other encoding
+    that reads differently) turns what every reviewer and linter sees as a comment into code."""
+    for hunk in section.hunks:
+        added = (line for line in hunk.lines if line.tag == "+")
+        for number, line in zip(hunk.added_line_numbers(), added, strict=True):
+            if number > 2:
+                break
+            match = _CODING.match(line.text)
+            if match is None:
+                continue
+            name = match.group(1).decode("ascii", errors="replace")
+            try:
+                known = codecs.lookup(name).name
+            except LookupError:
+                known = name
+            if known not in SOURCE_ENCODINGS:
+                raise PatchRejected(
+                    f"{section.path}: line {number} declares the source encoding {name!r}; "
+                    "a patch may write Python sources only in UTF-8"
+                )
