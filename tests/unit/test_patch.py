@@ -562,3 +562,13 @@ def test_a_python_source_declared_in_another_encoding_is_refused(declaration: st
 )
 def test_utf8_declarations_and_later_lines_are_taken(lines: str) -> None:
     assert [f.path for f in parse(_source(lines)).files] == ["src/calc/hidden.py"]
+
+
+def test_a_bidirectional_control_character_in_python_is_refused() -> None:
+    """Trojan Source: the override shows `if is_admin` where Python reads a comment."""
+    trojan = _source(
+        'access = "user\u202e \u2066# admin only\u2069 \u2066"\nname = "café ünïcode"\n'
+    )
+    with pytest.raises(PatchRejected, match="line 1 holds a bidirectional control character"):
+        parse(trojan)
+    assert parse(_source('name = "café ünïcode — ‘quoted’"\n')).files

@@ -20,6 +20,8 @@ _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 """PEP 263's source encoding declaration, as Python's tokenizer finds it on line 1 or 2."""
 SOURCE_ENCODINGS = ("utf-8", "utf-8-sig", "ascii")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Unicode's bidirectional embeddings, overrides and isolates ("Trojan Source", CVE-2021-42574)."""
 
 
 def glob_matches(pattern: str, path: str) -> bool:
@@ -91,18 +93,22 @@ def check_section(section: FileDiff, protected: tuple[str, ...], allow_binary: b
     if section.binary is not None and not allow_binary:
         raise PatchRejected(f"{path}: binary changes are not allowed")
     if path.endswith((".py", ".pyi", ".pyw")):
-        _check_source_encoding(section)
+        _check_python_source(section)
 
 
-def _check_source_encoding(section: FileDiff) -> None:
-    """A Python source the patch writes stays UTF-8: a declared ``utf-7`` (or any other encoding
-    that reads differently) turns what every reviewer and linter sees as a comment into code."""
+def _check_python_source(section: FileDiff) -> None:
+    """The lines a patch adds to a Python source read the same to a reviewer as to Python: the
+    file stays UTF-8 (in a declared ``utf-7``, what every reviewer and linter sees as a comment is
+    code), and no bidirectional control character reorders what is shown."""
     for hunk in section.hunks:
         added = (line for line in hunk.lines if line.tag == "+")
         for number, line in zip(hunk.added_line_numbers(), added, strict=True):
-            if number > 2:
-                break
-            match = _CODING.match(line.text)
+            if _BIDI_CONTROLS.search(line.text.decode("utf-8", errors="replace")):
+                raise PatchRejected(
+                    f"{section.path}: line {number} holds a bidirectional control character, "
+                    "which shows the code in another order than Python reads it"
+                )
+            match = _CODING.match(line.text) if number <= 2 else None
             if match is None:
                 continue
             name = match.group(1).decode("ascii", errors="replace")
