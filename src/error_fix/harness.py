@@ -4,7 +4,7 @@ The harness is everything that decides how pytest runs and what it reports: ``co
 files, pytest's configuration (``pytest.ini``, ``pytest.toml``, ``tox.ini [pytest]``,
 ``setup.cfg [tool:pytest]``, ``pyproject.toml [tool.pytest...]``), pytest plugin entry points
 (``pytest11``), what Python runs at start-up (``sitecustomize.py``, ``usercustomize.py``,
-``*.pth``), and a new top-level module that would shadow what runs the tests: the tree's import
+``*.pth``), and a new top-level module that would shadow what runs the tests: the tree's package
 roots come first on the path, so a ``pytest.py`` or a ``traceback.py`` there would be imported
 instead of pytest or the standard library. A patch may change it, but regressions are judged with
 the base's harness and a human agrees to the change (the ``test_harness_changed`` gate).
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .layout import package_roots
 from .patch import Patch
 
 STARTUP_FILES = ("sitecustomize.py", "usercustomize.py")
@@ -141,19 +142,21 @@ def harness_changes(patch: Patch, base: Path, patched: Path) -> list[HarnessChan
             changes.extend(
                 HarnessChange(path, what) for what in _changed_parts(name, before, after, section)
             )
-    changes.extend(_shadowing(patch, base))
+    changes.extend(_shadowing(patch, base, patched))
     return list(dict.fromkeys(changes))
 
 
-def _shadowing(patch: Patch, base: Path) -> list[HarnessChange]:
-    """Files the patch adds that make a new top-level module, in the root or ``src/``, named like
-    a module of the standard library or of the test machinery."""
+def _shadowing(patch: Patch, base: Path, patched: Path) -> list[HarnessChange]:
+    """Files the patch adds that make a new top-level module, in a package root of the patched
+    tree (what goes on the tests' path), named like a module of the standard library or of the test
+    machinery."""
+    roots = [PurePosixPath(root.relative_to(patched)).parts for root in package_roots(patched)]
     found: list[HarnessChange] = []
     for change in patch.files:
         if change.status not in ("added", "renamed", "copied"):
             continue
         parts = PurePosixPath(change.path).parts
-        for root in ((), ("src",)):
+        for root in roots:
             if parts[: len(root)] != root:
                 continue
             name = _module_name(parts[len(root) :])

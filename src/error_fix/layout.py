@@ -31,7 +31,7 @@ def source_targets(tree: Path) -> list[str]:
     """Tree-relative paths of the project's top-level packages and modules (tests excluded)."""
     targets = {
         p.relative_to(tree).as_posix()
-        for root in import_roots(tree)
+        for root in package_roots(tree)
         for p in root.iterdir()
         if _is_module(p)
     }

@@ -1,7 +1,8 @@
 """Run the project's test command in one tree and read per-test results from JUnit XML.
 
-The tree's import roots go first on PYTHONPATH so ``import pkg`` finds the worktree's code, not an
-editable install of the user's checkout; the probe plugin (pytest_probe.py) reports which file
+The tree's package roots (``src/``, the root, and those its packaging configuration names) go on
+PYTHONPATH so ``import pkg`` finds the worktree's code, not an editable install of the user's
+checkout; the probe plugin (pytest_probe.py) reports which file
 each project module really came from, which tests were selected, and any report another hook
 rewrote, and measures coverage when asked. Each run is project code: it starts through the
 workspace's sandbox, allowed to write only its tree and its own output directory.
@@ -23,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import proc
-from .layout import import_roots, project_modules
+from .layout import package_roots, project_modules
 from .sandbox import Sandbox
 from .timings import Timings
 
@@ -158,7 +159,7 @@ class TestRunner:
         out_dir.mkdir()
         junit = out_dir / "junit.xml"
         probe_out = out_dir / "probe.json"
-        roots = import_roots(tree)
+        roots = package_roots(tree)
         addopts = shlex.join(
             [
                 "-p",

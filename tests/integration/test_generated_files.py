@@ -1,5 +1,6 @@
 """Projects as users have them: git-ignored generated files (a setuptools-scm version file, an
-extension built in place) that the checkout has and a fresh worktree does not."""
+extension built in place) that the checkout has and a fresh worktree does not, and code in a
+directory only the packaging configuration names."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from error_fix.decision import PatchDecision, Verdict
 from error_fix.pipeline import PatchApplier
 from error_fix.scorers.interface import Scorer
 from error_fix.scorers.tests import TestsScorer
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo, settings
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, decide_by_tests, settings
 
 VERSION_FILE = '__version__ = "1.0.0"\n'
 """What setuptools-scm / hatch-vcs writes into the checkout at install."""
@@ -278,3 +279,16 @@ def test_a_project_with_an_extension_built_in_place_is_scored(
         assert [g["name"] for g in tests["gates"]] == ["regression"]
     else:
         assert tests["gates"] == [] and tests["score"] == 1.0
+
+
+def test_code_in_a_package_dir_the_configuration_names_is_tested_from_the_tree(
+    tmp_path: Path,
+) -> None:
+    """``package-dir = {"" = "lib"}``: nothing installed, the tests import ``calc`` from lib/."""
+    moved = {name.replace("src/", "lib/"): text for name, text in CALC.items()}
+    moved["pyproject.toml"] += '\n[tool.setuptools]\npackage-dir = {"" = "lib"}\n'
+    repo = SampleRepo(tmp_path / "calc", moved)
+    fix = {name.replace("src/", "lib/"): text for name, text in DIVIDE_FIX.items()}
+    verdict = decide_by_tests(repo, fix, tmp_path / "a")
+    assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.scorers["tests"]["reason"]
+    assert verdict.tests["fail_to_pass"] == ["tests/test_ops.py::test_divide_by_zero"]

@@ -140,6 +140,13 @@ def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, 
             },
             [],
         ),
+        (
+            {
+                "pyproject.toml": PYPROJECT + '\n[tool.setuptools]\npackage-dir = {"" = "lib"}\n',
+                "lib/json.py": "",
+            },
+            [HarnessChange("lib/json.py", SHADOWS.format("json"))],
+        ),
     ],
     ids=[
         "pyproject-pytest",
@@ -162,6 +169,7 @@ def trees(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Patch, Path, 
         "shadows-pytest-machinery",
         "shadows-a-plugin",
         "not-top-level-or-not-a-judge",
+        "shadows-from-a-configured-package-dir",
     ],
 )
 def test_harness_changes(
