@@ -117,13 +117,7 @@ class SampleRepo:
         git(path, "commit", "--quiet", "-m", "initial")
 
     def write(self, files: dict[str, str | None]) -> None:
-        for name, content in files.items():
-            target = self.path / name
-            if content is None:
-                target.unlink()
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dedent(content))
+        write_files(self.path, files)
 
     def commit(self, files: dict[str, str | None], message: str = "change") -> str:
         self.write(files)
@@ -281,11 +275,16 @@ def patch_and_trees(
     patch = make_patch(repo, changes)
     patched = where / "patched"
     shutil.copytree(repo.path, patched, ignore=shutil.ignore_patterns(".git"))
-    for name, content in changes.items():
-        target = patched / name
+    write_files(patched, changes)
+    return patch, repo.path, patched
+
+
+def write_files(root: Path, files: dict[str, str | None]) -> None:
+    """Write each file (dedented) under ``root``; None deletes it."""
+    for name, content in files.items():
+        target = root / name
         if content is None:
             target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dedent(content))
-    return patch, repo.path, patched
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dedent(content))

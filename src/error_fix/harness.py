@@ -58,7 +58,8 @@ class HarnessChange:
         return {"path": self.path, "what": self.what}
 
 
-def _read(tree: Path, path: str | None) -> str | None:
+def read_tree_file(tree: Path, path: str | None) -> str | None:
+    """A tree's file as UTF-8 text; None when absent, unreadable or not UTF-8."""
     if path is None:
         return None
     try:
@@ -136,8 +137,8 @@ def harness_changes(patch: Patch, base: Path, patched: Path) -> list[HarnessChan
     for change in patch.files:
         for path in dict.fromkeys(p for p in (change.old_path, change.path) if p):
             name = PurePosixPath(path).name
-            before = _read(base, change.old_path)
-            after = None if change.status == "deleted" else _read(patched, change.path)
+            before = read_tree_file(base, change.old_path)
+            after = None if change.status == "deleted" else read_tree_file(patched, change.path)
             section = _file_diff(text, path)
             changes.extend(
                 HarnessChange(path, what) for what in _changed_parts(name, before, after, section)
@@ -261,8 +262,8 @@ def patched_tests(patch: Patch, base: Path, patched: Path) -> PatchedTests:
     for change in patch.files:
         if not change.is_test or not change.path.endswith(".py"):
             continue
-        old = _definitions(_read(base, change.old_path)) if change.old_path else {}
-        new_text = None if change.status == "deleted" else _read(patched, change.path)
+        old = _definitions(read_tree_file(base, change.old_path)) if change.old_path else {}
+        new_text = None if change.status == "deleted" else read_tree_file(patched, change.path)
         new = _definitions(new_text) if change.path == change.old_path or not old else {}
         if change.status != "deleted" and (new is None or change.path != change.old_path):
             own.append(change.path)

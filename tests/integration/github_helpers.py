@@ -18,7 +18,7 @@ from error_fix.forge.github import GitHubForge
 from error_fix.patch import ErrorInfo, Patch, parse_patch
 from error_fix.scorers.interface import Gate
 from tests.fakes.github_server import FakeGitHub, FakeRepo
-from tests.sample import CALC, DIVIDE_FIX, dedent, git
+from tests.sample import CALC, DIVIDE_FIX, dedent, git, write_files
 
 REPO = "acme/app"
 ONE_FILE_FIX = {"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}
@@ -59,13 +59,7 @@ def clone(remote: FakeRepo, where: Path) -> Path:
 
 def diff_for(checkout: Path, files: dict[str, str | None]) -> bytes:
     """The ``git diff`` turning the checkout's HEAD into HEAD + ``files``; the checkout is reset."""
-    for name, content in files.items():
-        target = checkout / name
-        if content is None:
-            target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dedent(content))
+    write_files(checkout, files)
     git(checkout, "add", "--all")
     diff = subprocess.run(
         ["git", "-C", str(checkout), "diff", "--cached", "--binary", "HEAD"],

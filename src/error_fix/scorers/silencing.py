@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..harness import read_tree_file
 from ..patch import Patch
 
 GATE_PREFIX = "silenced:"
@@ -100,8 +101,8 @@ def silencing(check: CheckSettings, patch: Patch, base: Path, patched: Path) -> 
     """Every way ``patch`` silences ``check`` (``base``/``patched``: the trees before and after)."""
     found: list[Silencing] = []
     for change in patch.files:
-        before = _read(base, change.old_path)
-        after = None if change.status == "deleted" else _read(patched, change.path)
+        before = read_tree_file(base, change.old_path)
+        after = None if change.status == "deleted" else read_tree_file(patched, change.path)
         found.extend(_config_changes(check, change.path, before, after))
         checked = check.reads_tests or not change.is_test
         if checked and change.path.endswith((".py", ".pyi")) and after and change.added_lines:
@@ -119,15 +120,6 @@ def silencing_reason(scorer: str, patch: Patch, base: Path, patched: Path) -> st
     shown = "; ".join(s.describe() for s in found[:3])
     more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
     return f"the patch silences {check.tool}: {shown}{more}"
-
-
-def _read(tree: Path, path: str | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return (tree / path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 # -- configuration ----------------------------------------------------------------------------
