@@ -24,6 +24,7 @@ DEFAULT_LABELS = ("automated-fix", "error-recovery")
 MERGE_METHODS = ("merge", "squash", "rebase")
 SANDBOX_MODES = ("auto", "required", "off")
 REVIEW_CONCLUSIONS = ("neutral", "failure")
+MUTATION_MODES = ("auto", "off")
 
 
 QUEUE_FILE = "review_queue.json"
@@ -109,6 +110,14 @@ class Settings:
     review_conclusion: str = "neutral"
     """Conclusion of the `error-fix` check run for a manual_review fix: neutral (GitHub counts it
     as passing a required check) or failure (a required `error-fix` check then blocks the merge)."""
+    mutation: str = "auto"
+    """Mutate the changed lines of a fix that would merge and run the tests that reach them: auto
+    (a surviving mutant caps the decision at auto_merge_pr) or off."""
+    mutation_max: int = 25
+    """Most mutants run per patch; every changed line gets one before any line gets a second."""
+    mutation_budget: float = 0.25
+    """Wall time the mutants may take, as a share of the patched test suite's time (at least 5
+    seconds); mutants left over are reported out of budget."""
 
     def __post_init__(self) -> None:
         _check_unit("auto-merge-threshold", self.auto_merge_threshold)
@@ -162,6 +171,13 @@ class Settings:
                 f"review-conclusion must be one of {REVIEW_CONCLUSIONS}, "
                 f"got {self.review_conclusion!r}"
             )
+
+        if self.mutation not in MUTATION_MODES:
+            raise ConfigError(f"mutation must be 'auto' or 'off', got {self.mutation!r}")
+        if self.mutation_max < 1:
+            raise ConfigError(f"mutation-max must be ≥ 1, got {self.mutation_max}")
+        if self.mutation_budget <= 0:
+            raise ConfigError(f"mutation-budget must be > 0, got {self.mutation_budget}")
 
     def weight(self, component: str) -> float:
         return 0.0 if component in self.disabled else float(self.weights.get(component, 0.0))

@@ -1,7 +1,8 @@
 """PatchDecision and the verdict: the one document the privileged half (forges) reads.
 
 Policy: overall ≥ auto-merge threshold ⇒ auto_merge; ≥ PR threshold ⇒ auto_merge_pr; else
-manual_review. Any gate caps the decision at manual_review. A patch intake refuses ⇒ rejected.
+manual_review. Any gate caps the decision at manual_review; a surviving mutant of the changed
+lines caps auto_merge at auto_merge_pr. A patch intake refuses ⇒ rejected.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ def decide(confidence: ConfidenceScore, gates: list[Gate], settings: Settings) -
         decision = PatchDecision.MANUAL_REVIEW
     if gates and decision is not PatchDecision.MANUAL_REVIEW:
         decision = PatchDecision.MANUAL_REVIEW
+    return decision
+
+
+def capped_by_mutation(decision: PatchDecision, mutation: ScorerResult) -> PatchDecision:
+    """A surviving mutant — or a mutation stage that could not run its mutants — caps a direct
+    merge at auto_merge_pr: the PR's checks and a reviewer's eye. All killed, or the stage
+    skipped with its reason, leaves the decision as it is."""
+    if decision is not PatchDecision.AUTO_MERGE:
+        return decision
+    if mutation.status is ScorerStatus.UNKNOWN or (
+        mutation.status is ScorerStatus.OK and mutation.findings
+    ):
+        return PatchDecision.AUTO_MERGE_PR
     return decision
 
 

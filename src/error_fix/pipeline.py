@@ -22,11 +22,12 @@ from .alerting import AlertManager
 from .applied import Applied
 from .confidence import ConfidenceScore
 from .config import ALERT_LOG_FILE, COMPONENTS, Settings, load_settings
-from .decision import PatchDecision, Verdict, decide, gates_for
+from .decision import PatchDecision, Verdict, capped_by_mutation, decide, gates_for
 from .events import EventBus, EventSeverity
 from .forge.choice import open_forge
 from .forge.interface import ForgeError, Outcome, PublishResult
 from .forge.observed import ObservedForge
+from .mutation.stage import run_mutation
 from .patch import Patch, PatchRejected, read_patch
 from .scorers import all_scorers
 from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
@@ -275,15 +276,20 @@ class PatchApplier:
             )
             with timings.measure("scorers"):
                 results = self._run_scorers(scorers, ctx)
+            stage_start = time.monotonic()
+            ordered = {name: results[name] for name in COMPONENTS if name in results}
+            confidence = ConfidenceScore.from_results(ordered, settings)
+            gates = gates_for(ordered)
+            decision = decide(confidence, gates, settings)
+            timings.add("decision", time.monotonic() - stage_start)
+            mutation = self._mutation(ctx, ordered, decision)
             sandbox = ws.sandbox.status.to_dict()
             stage_start = time.monotonic()
         timings.add("cleanup", time.monotonic() - stage_start)
-        stage_start = time.monotonic()
-        ordered = {name: results[name] for name in COMPONENTS if name in results}
-        confidence = ConfidenceScore.from_results(ordered, settings)
-        gates = gates_for(ordered)
-        decision = decide(confidence, gates, settings)
-        timings.add("decision", time.monotonic() - stage_start)
+        sections = {name: result.to_dict() for name, result in ordered.items()}
+        if mutation is not None:
+            sections[mutation.name] = mutation.to_dict()
+            decision = capped_by_mutation(decision, mutation)
         tests = ordered.get("tests")
         test_details = dict(tests.details) if tests is not None else {}
         return Verdict(
@@ -292,7 +298,7 @@ class PatchApplier:
             base=base_info,
             confidence=confidence.to_dict(),
             gates=tuple(gates),
-            scorers={name: result.to_dict() for name, result in ordered.items()},
+            scorers=sections,
             tests={
                 key: test_details.get(key)
                 for key in (
@@ -311,6 +317,23 @@ class PatchApplier:
             timings=timings.to_dict(),
             sandbox=sandbox,
         )
+
+    def _mutation(
+        self, ctx: ScoringContext, results: dict[str, ScorerResult], decision: PatchDecision
+    ) -> ScorerResult | None:
+        """The mutation stage, for a fix that would merge (nothing to learn when a gate or the
+        score already keeps it for review); None when it has no place here (no tests scorer)."""
+        tests = results.get("tests")
+        if tests is None:
+            return None
+        if decision not in (PatchDecision.AUTO_MERGE, PatchDecision.AUTO_MERGE_PR):
+            return ScorerResult.skipped(
+                "mutation", f"not needed: the decision is {decision} before it"
+            )
+        result = run_mutation(ctx, tests)
+        if self._on_scorer_done is not None:
+            self._on_scorer_done(result)
+        return result
 
     def _run_scorers(self, scorers: list[Scorer], ctx: ScoringContext) -> dict[str, ScorerResult]:
         results: dict[str, ScorerResult] = {}

@@ -20,10 +20,11 @@ LABELS = {
     "types": "Type Checking",
     "security": "Security Scan",
     "coverage": "Coverage",
+    "mutation": "Mutation",
 }
 SEVERITY_RANK = {"error": 0, "warning": 1, "notice": 2}
 """A finding's severity, most severe first."""
-_SECTION_RANK = {"security": 0, "tests": 1, "types": 2, "lint": 3, "coverage": 4}
+_SECTION_RANK = {"security": 0, "tests": 1, "types": 2, "lint": 3, "coverage": 4, "mutation": 5}
 SHOWN_FINDINGS = 5
 SHOWN_TESTS = 10
 PR_TITLE_PREFIX = "[Auto] Error fix: "
@@ -80,13 +81,12 @@ def terminal(verdict: Verdict, decision_log: str | None = None) -> str:
     if verdict.scorers:
         lines.append("")
         lines.append(f"  {'scorer':<10} {'status':<8} {'score':>5} {'time':>7}  notes")
-        for name in COMPONENTS:
-            result = verdict.scorers.get(name)
-            if result is None:
-                continue
+        for name in verdict_sections(verdict):
+            result = verdict.scorers[name]
+            note = _note(result) if name in COMPONENTS else str(result.get("reason") or "")
             lines.append(
                 f"  {name:<10} {result['status']:<8} {result['score']:>5.2f} "
-                f"{result['duration_s']:>6.1f}s  {_note(result)}"
+                f"{result['duration_s']:>6.1f}s  {note}"
             )
             for finding in (result.get("findings") or [])[:SHOWN_FINDINGS]:
                 lines.append(
@@ -179,6 +179,7 @@ def markdown_report(verdict: Verdict, decision_log: str | None = None) -> str:
     if verdict.sandbox:
         lines.append("")
         lines.append(f"**Sandbox:** {_inline(sandbox_line(verdict.sandbox), 600)}")
+    lines.extend(mutation_lines(verdict))
     error = verdict.error or {}
     reported = [
         f"{k} {_inline(error[k], 200)}" for k in ("source", "url", "failing_test") if error.get(k)
@@ -192,6 +193,43 @@ def markdown_report(verdict: Verdict, decision_log: str | None = None) -> str:
         footer += f" · decision log: {decision_log}"
     lines.append(footer)
     return "\n".join(lines)
+
+
+def _code(text: object, limit: int = 80) -> str:
+    """Untrusted code as an inline code span (nothing inside a code span is HTML)."""
+    flat = " ".join(str(text).split()).replace("`", "'")
+    return f"`{flat if len(flat) <= limit else flat[: limit - 1] + '…'}`"
+
+
+def mutation_lines(verdict: Verdict) -> list[str]:
+    """Do the tests pin the fix down? The mutation section: counts, then every surviving mutant
+    on its line (the PR body and the job summary; empty when the stage did not run)."""
+    result = verdict.scorers.get("mutation")
+    if not result or result.get("status") == "skipped":
+        return []
+    lines = ["", f"**Do the tests pin the fix down?** {_inline(result.get('reason') or '')}"]
+    details = result.get("details") or {}
+    survivors = [s for s in details.get("survivors") or [] if isinstance(s, Mapping)]
+    for survivor in survivors[:SHOWN_TESTS]:
+        before, after = [*list(survivor.get("shown") or []), "", ""][:2]
+        note = f"; {_inline(survivor['note'], 120)}" if survivor.get("note") else ""
+        line = int(survivor.get("line") or 0)
+        lines.append(
+            f"- `{_inline(survivor.get('path'), 200)}:{line}`: no test fails when "
+            f"{_code(before)} becomes {_code(after)} (line {line}){note}"
+        )
+    if len(survivors) > SHOWN_TESTS:
+        lines.append(f"- … and {len(survivors) - SHOWN_TESTS} more in the verdict")
+    if survivors:
+        lines.append("")
+        lines.append(
+            "A change no test notices could be a different fix: `auto_merge` is capped at "
+            "`auto_merge_pr`."
+        )
+    elif result.get("status") == "unknown":
+        lines.append("")
+        lines.append("The mutants could not be run: `auto_merge` is capped at `auto_merge_pr`.")
+    return lines
 
 
 def marker(verdict: Verdict, **extra: Any) -> str:
@@ -301,6 +339,7 @@ def _line(finding: Mapping[str, Any]) -> int | None:
 ANNOTATION_LEVELS = {"error": "failure", "warning": "warning", "notice": "notice"}
 """A finding's severity → the Checks API's ``annotation_level``."""
 _LEVEL_RANK = {"failure": 0, "warning": 1, "notice": 2}
+_TITLES = {"mutation": "no test notices this change of the patch's line"}
 ANNOTATION_MESSAGE_LIMIT = 4000
 """Characters of a finding's message an annotation carries (GitHub takes up to 64 KB; the
 verdict keeps all of it)."""
@@ -376,7 +415,7 @@ def finding_annotations(verdict: Verdict) -> Iterable[Annotation]:
             start_line=start,
             end_line=end,
             level=ANNOTATION_LEVELS.get(str(finding.get("severity")), "warning"),
-            title=f"error-fix {section}: introduced by this patch",
+            title=f"error-fix {section}: " + _TITLES.get(section, "introduced by this patch"),
             message=message,
             section=section,
         )

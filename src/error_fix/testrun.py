@@ -74,10 +74,27 @@ class TestRun:
     """Tests whose report says other than what they raised → how (a hook rewrote it)."""
     skipped_by_marks: frozenset[str] = frozenset()
     """Of a collect-only run: tests their own skip (or xfail without run) marks skip."""
+    plugin_outputs: Mapping[str, Path] = field(default_factory=dict)
+    """Extra plugin module → the file it was told to write (see :class:`Plugin`)."""
 
     @property
     def failed(self) -> list[str]:
         return [n for n, s in self.outcomes.items() if s is TestStatus.FAILED]
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A pytest plugin of error-fix's loaded into a run the way the probe is: copied alone beside
+    it (so it must not import error_fix), loaded with ``-p``."""
+
+    module: str
+    """The module name it is loaded as."""
+    source: Path
+    """Its source file."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """What it reads from the environment."""
+    output: str | None = None
+    """Environment variable naming the file it writes, in the run's own output directory."""
 
 
 def resolve_python(python: str, env: Mapping[str, str]) -> str | None:
@@ -122,6 +139,14 @@ class TestRunner:
         shutil.copyfile(source, probe_dir / f"{PROBE_MODULE}.py")
         return probe_dir
 
+    def _install(self, plugin: Plugin) -> str:
+        """Copy ``plugin`` beside the probe (once per runner); its module name."""
+        target = self._probe_dir / f"{plugin.module}.py"
+        with self._lock:
+            if not target.exists():
+                shutil.copyfile(plugin.source, target)
+        return plugin.module
+
     def _coverage_fallback(self) -> Path | None:
         """A directory holding only error-fix's own coverage package, for projects without one."""
         spec = importlib.util.find_spec("coverage")
@@ -143,6 +168,9 @@ class TestRunner:
         label: str = "run",
         collect_only: bool = False,
         unmeasured: Sequence[str] = (),
+        plugins: Sequence[Plugin] = (),
+        timeout: float | None = None,
+        retry: bool = True,
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
@@ -152,6 +180,8 @@ class TestRunner:
         ``unmeasured``: pytest selectors (``file::name``) of tests whose run coverage does not
         count (their other version runs measured elsewhere).
         Raises SandboxRefused when the sandbox is required and cannot be had.
+        ``plugins`` are loaded after the probe. ``timeout`` replaces the runner's; ``retry``
+        False does not run a timed-out run again.
         """
         with self._lock:
             run_id = f"{label}-{next(self._counter)}"
@@ -160,10 +190,12 @@ class TestRunner:
         junit = out_dir / "junit.xml"
         probe_out = out_dir / "probe.json"
         roots = package_roots(tree)
+        outputs = {p.module: out_dir / f"{p.module}.out" for p in plugins if p.output}
         addopts = shlex.join(
             [
                 "-p",
                 PROBE_MODULE,
+                *(arg for p in plugins for arg in ("-p", self._install(p))),
                 f"--junitxml={junit}",
                 "-o",
                 "junit_family=xunit2",
@@ -179,6 +211,10 @@ class TestRunner:
         env["PYTHONPATH"] = os.pathsep.join(python_path)
         env["ERROR_FIX_PROBE_OUT"] = str(probe_out)
         env["ERROR_FIX_PROJECT_MODULES"] = ",".join(project_modules(tree))
+        for plugin in plugins:
+            env.update(plugin.env)
+            if plugin.output:
+                env[plugin.output] = str(outputs[plugin.module])
         coverage_data: Path | None = None
         if coverage:
             coverage_data = out_dir / ".coverage"
@@ -206,11 +242,16 @@ class TestRunner:
             for stale in (junit, *out_dir.glob(probe_out.name + "*")):
                 stale.unlink(missing_ok=True)
             result = proc.run(
-                args, cwd=tree, timeout=self.timeout, env=env, limited=True, sandbox=confined
+                args,
+                cwd=tree,
+                timeout=timeout or self.timeout,
+                env=env,
+                limited=True,
+                sandbox=confined,
             )
             total += result.duration_s
             self.timings.add(f"pytest:{label}", result.duration_s)
-            if not result.timed_out or attempts == 2:
+            if not result.timed_out or attempts == 2 or not retry:
                 break
         outcomes, messages = _read_junit(junit)
         probe = _read_probe(probe_out)
@@ -233,6 +274,7 @@ class TestRunner:
             deselected=probe.deselected,
             rewritten=probe.rewritten,
             skipped_by_marks=probe.skipped_by_marks,
+            plugin_outputs=outputs,
         )
 
 

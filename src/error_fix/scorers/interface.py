@@ -167,6 +167,9 @@ class ScoringContext:
     """Harness files the patch changes (conftest, pytest configuration, start-up hooks)."""
     sandbox: Sandbox | None = None
     """How project code is confined (None: it runs unconfined)."""
+    reach_data: list[Path] = field(default_factory=list)
+    """Files in which the patched runs recorded which tests ran each changed line (the mutation
+    stage reads them)."""
 
 
 class Scorer(ABC):

@@ -33,6 +33,7 @@ from typing import Any
 
 from .. import proc
 from ..harness import HarnessChange, defined_name, patched_tests
+from ..mutation.stage import reach_plugins, recorded_reach
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
@@ -225,7 +226,14 @@ class TestsScorer(Scorer):
 
         def beside_the_suite() -> BesideTheSuite:
             proof = (
-                _run_selected(runner, ctx.patched, targets, "proof", coverage=coverage)
+                _run_selected(
+                    runner,
+                    ctx.patched,
+                    targets,
+                    "proof",
+                    coverage=coverage,
+                    plugins=reach_plugins(ctx, ctx.patched),
+                )
                 if separate_proof and targets
                 else None
             )
@@ -248,11 +256,13 @@ class TestsScorer(Scorer):
                 coverage=coverage,
                 label="after",
                 unmeasured=unmeasured,
+                plugins=reach_plugins(ctx, regression_tree),
             )
             beside_future = pool.submit(beside_the_suite)
             full = full_future.result()
             beside = beside_future.result()
         proof = beside.proof
+        ctx.reach_data.extend(recorded_reach(full, proof))
         ctx.patched_test_run.set_result(_coverage_on_patched(ctx, full, proof))
 
         collection = beside.base_collection

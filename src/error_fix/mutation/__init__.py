@@ -1,0 +1,1 @@
+"""Diff-scoped mutation testing: do the tests pin the fix down? (see stage.py)."""

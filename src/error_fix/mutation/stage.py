@@ -1,0 +1,455 @@
+"""The mutation stage: do the tests pin the fix down?
+
+A fix is proven when a test fails on the base and passes patched; that shows the test reaches the
+bug, not that the tests would notice a *different* fix. So for a patch that would merge, each
+source line the patch adds gets small changes (mutants, see mutants.py) and only the tests that
+run that line — recorded during the patched run by the reach plugin — run against each one, many
+mutants per pytest process (switch_plugin.py swaps code objects in memory; no file is written, in
+the patched tree or anywhere). A mutant that makes a test fail, error or hang is killed; one no
+test notices survives, and the report shows it on its line.
+
+Bounds: at most ``mutation-max`` mutants, every changed line before any line's second one, and
+``mutation-budget`` × the patched suite's time (at least MIN_BUDGET_S) of wall time; the
+processes run in parallel within ``jobs``. What the budget leaves unrun is reported as such.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
+from ..scorers.patch_coverage import changed_sources
+from ..testrun import Plugin, TestRun, TestRunner, resolve_python
+from .mutants import Mutant, by_line, generate, round_robin
+from .switch_plugin import changed_functions, compile_file
+
+NAME = "mutation"
+REACH_MODULE = "error_fix_reach"
+SWITCH_MODULE = "error_fix_mutants"
+MIN_BUDGET_S = 5.0
+"""The least wall time the stage gets, so a small suite still has its mutants run."""
+GRACE_S = 30.0
+"""Past the budget, how long a mutant process may take to start and finish its last mutant
+before it is killed."""
+TIMEOUT_FACTOR = 10.0
+"""A test under a mutant times out after this many times its own time, ..."""
+MIN_TEST_TIMEOUT_S = 1.0
+"""... and never under this."""
+RESTARTS = 3
+"""New processes a worker may start after one was killed (a mutant that hung in C code)."""
+RULE = "surviving-mutant"
+
+
+def reach_plugins(ctx: ScoringContext, tree: Path) -> list[Plugin]:
+    """The reach recorder for a run of the patch's source in ``tree`` (none when the mutation
+    stage will not need it)."""
+    settings = ctx.settings
+    if settings.mutation == "off" or "coverage" in settings.disabled:
+        return []
+    entries = [
+        {"file": str(tree / path), "path": path, "lines": sorted(lines)}
+        for path, lines in changed_lines(ctx).items()
+    ]
+    if not entries:
+        return []
+    return [
+        Plugin(
+            REACH_MODULE,
+            Path(__file__).with_name("reach_plugin.py"),
+            {"ERROR_FIX_REACH": json.dumps(entries)},
+            output="ERROR_FIX_REACH_OUT",
+        )
+    ]
+
+
+def recorded_reach(*runs: TestRun | None) -> list[Path]:
+    """The files the reach recorder wrote in ``runs`` (what :func:`read_reach` reads)."""
+    return [out for run in runs if run is not None for out in run.plugin_outputs.values()]
+
+
+def changed_lines(ctx: ScoringContext) -> dict[str, set[int]]:
+    """Changed source file → the lines the patch adds to it."""
+    wanted = set(changed_sources(ctx))
+    return {f.path: set(f.added_lines) for f in ctx.patch.files if f.path in wanted}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the patched runs recorded: which tests ran each changed line, and how long."""
+
+    tests: Mapping[tuple[str, int], frozenset[str]]
+    """(file, line) → ids of the tests that ran it."""
+    durations: Mapping[str, float]
+    """Test id → seconds, in the patched run."""
+    engine: str | None
+    """How it was recorded (sys.monitoring, coverage contexts); None: it could not be."""
+    reason: str | None
+    """Why it could not be."""
+
+
+def read_reach(outputs: Sequence[Path]) -> Reach:
+    """Merge every part the patched runs wrote (one per process)."""
+    tests: dict[tuple[str, int], set[str]] = {}
+    durations: dict[str, float] = {}
+    engines: list[str] = []
+    reasons: list[str] = []
+    parts = [p for out in outputs for p in sorted({out, *out.parent.glob(out.name + ".*")})]
+    for part in parts:
+        try:
+            data = json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("engine"):
+            engines.append(str(data["engine"]))
+        elif data.get("reason"):
+            reasons.append(str(data["reason"]))
+        for path, lines in (data.get("reach") or {}).items():
+            for line, ids in lines.items():
+                tests.setdefault((path, int(line)), set()).update(map(str, ids))
+        for nodeid, seconds in (data.get("durations") or {}).items():
+            durations[nodeid] = max(durations.get(nodeid, 0.0), float(seconds))
+    engine = engines[0] if engines else None
+    reason = None
+    if engine is None:
+        reason = reasons[0] if reasons else "the patched test run recorded no per-test reach"
+    return Reach({k: frozenset(v) for k, v in tests.items()}, durations, engine, reason)
+
+
+@dataclass
+class Outcome:
+    """What became of one selected mutant."""
+
+    mutant: Mutant
+    """The mutant."""
+    tests: list[str]
+    """The tests that run its line, in the order they run."""
+    status: str = "out_of_budget"
+    """killed, timeout (killed by a hang), survived, out_of_budget or unusable."""
+    by: str | None = None
+    """The test that killed it."""
+    note: str | None = None
+    """Why it is unusable, or how it survived (no test runs its line)."""
+
+    @property
+    def killed(self) -> bool:
+        return self.status in ("killed", "timeout")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.mutant.to_dict(),
+            "status": self.status,
+            "by": self.by,
+            "note": self.note,
+            "tests": len(self.tests),
+        }
+
+
+@dataclass
+class _Worker:
+    """One share of the mutants, run by as few pytest processes as possible."""
+
+    index: int
+    outcomes: list[Outcome]
+    control_failing: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    processes: int = 0
+
+
+def run_mutation(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
+    """The ``mutation`` section: skipped with the reason, or what became of the mutants."""
+    start = time.monotonic()
+    try:
+        result = _run(ctx, tests)
+    except Exception as exc:
+        result = ScorerResult.unknown(
+            NAME, f"the mutation stage crashed: {type(exc).__name__}: {exc}"
+        )
+    duration = time.monotonic() - start
+    ctx.timings.add(NAME, duration)
+    return ScorerResult(
+        result.name,
+        result.status,
+        result.score,
+        findings=result.findings,
+        reason=result.reason,
+        duration_s=duration,
+        details=result.details,
+    )
+
+
+def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
+    settings = ctx.settings
+    if settings.mutation == "off":
+        return ScorerResult.skipped(NAME, "mutation = off")
+    if "coverage" in settings.disabled:
+        return ScorerResult.skipped(
+            NAME, "coverage is off, so which tests run the changed lines is not known"
+        )
+    if tests is None or tests.status is not ScorerStatus.OK:
+        return ScorerResult.skipped(NAME, "the tests scorer did not score")
+    mutants = _mutants(ctx)
+    if not mutants:
+        return ScorerResult.skipped(
+            NAME,
+            "no changed line is executable code inside a function (comments, imports and "
+            "module- or class-level code are not mutated)",
+        )
+    reach = read_reach(ctx.reach_data)
+    if reach.engine is None:
+        return ScorerResult.skipped(
+            NAME, f"which tests run the changed lines is not known: {reach.reason}"
+        )
+    python = resolve_python(settings.python, ctx.env)
+    if python is None:
+        return ScorerResult.unknown(NAME, f"python interpreter not found: {settings.python}")
+    suite_s = float(tests.details.get("suite_duration_s") or 0.0)
+    budget = max(MIN_BUDGET_S, settings.mutation_budget * suite_s)
+    deadline = time.time() + budget
+    own = set(ctx.patch.test_files)
+
+    def order(ids: frozenset[str]) -> list[str]:
+        """The patch's own tests first (most likely to kill), then the quickest."""
+        return sorted(
+            ids,
+            key=lambda n: (n.split("::", 1)[0] not in own, reach.durations.get(n, 0.0), n),
+        )
+
+    groups: list[list[Outcome]] = []
+    for (path, line), group in by_line(mutants).items():
+        reached = frozenset().union(
+            *(reach.tests.get((path, n), frozenset()) for n in range(line, group[0].end_line + 1))
+        )
+        if not reached:
+            # No test runs the line: any change of it goes unnoticed; one mutant says so.
+            groups.append([Outcome(group[0], [], "survived", note="no test runs this line")])
+        else:
+            ids = order(reached)
+            groups.append([Outcome(m, ids) for m in group])
+    selected = round_robin(groups, settings.mutation_max)
+    runnable = [o for o in selected if o.tests]
+    workers = [
+        _Worker(k, runnable[k :: max(1, min(settings.jobs, len(runnable)))])
+        for k in range(max(1, min(settings.jobs, len(runnable))))
+    ]
+    if runnable:
+        ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
+        runner = TestRunner(
+            settings.test_command,
+            python,
+            ctx.env,
+            ctx.scratch,
+            settings.test_timeout,
+            ctx.timings,
+            sandbox=ctx.sandbox,
+        )
+        with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
+            for future in [pool.submit(_work, ctx, runner, w, deadline, reach) for w in workers]:
+                future.result()
+    return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s)
+
+
+def _mutants(ctx: ScoringContext) -> list[Mutant]:
+    """Every mutant of the changed lines that compiles, changes some function's code and keeps
+    its closure's shape (so its code can be swapped into the live function)."""
+    found: list[Mutant] = []
+    for path, lines in changed_lines(ctx).items():
+        target = ctx.patched / path
+        try:
+            source = target.read_bytes()
+        except OSError:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                original = compile_file(source, str(target))
+            except (SyntaxError, ValueError):
+                continue
+            for mutant in generate(source, path, lines):
+                try:
+                    mutated = compile_file(mutant.apply(source), str(target))
+                except (SyntaxError, ValueError):
+                    continue
+                pairs = changed_functions(original, mutated)
+                if pairs and all(a.co_freevars == b.co_freevars for a, b in pairs):
+                    found.append(mutant)
+    return found
+
+
+def _work(
+    ctx: ScoringContext, runner: TestRunner, worker: _Worker, deadline: float, reach: Reach
+) -> None:
+    """Run the worker's mutants, starting a new process only when one was killed mid-way."""
+    by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
+    pending = list(by_id)
+    folder = ctx.scratch / "mutation"
+    folder.mkdir(exist_ok=True)
+    while pending and worker.processes <= RESTARTS and time.time() < deadline:
+        worker.processes += 1
+        plan = folder / f"plan-{worker.index}-{worker.processes}.json"
+        tests = sorted({t for i in pending for t in by_id[i].tests})
+        plan.write_text(
+            json.dumps(
+                {
+                    "deadline": deadline,
+                    "timeout_factor": TIMEOUT_FACTOR,
+                    "min_timeout": MIN_TEST_TIMEOUT_S,
+                    "first_timeout": ctx.settings.test_timeout,
+                    "mutants": [
+                        {
+                            "id": i,
+                            "file": str(ctx.patched / by_id[i].mutant.path),
+                            "start": by_id[i].mutant.start,
+                            "end": by_id[i].mutant.end,
+                            "replacement": by_id[i].mutant.mutated,
+                            "tests": by_id[i].tests,
+                        }
+                        for i in pending
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+        control = 2 * sum(reach.durations.get(t, MIN_TEST_TIMEOUT_S) for t in tests)
+        hard = min(ctx.settings.test_timeout, max(0.0, deadline - time.time()) + control + GRACE_S)
+        files = sorted(
+            {t.split("::", 1)[0] for t in tests if (ctx.patched / t.split("::", 1)[0]).is_file()}
+        )
+        plugin = Plugin(
+            SWITCH_MODULE,
+            Path(__file__).with_name("switch_plugin.py"),
+            {"ERROR_FIX_MUTANTS": str(plan)},
+            output="ERROR_FIX_MUTANTS_OUT",
+        )
+        run = runner.run(
+            ctx.patched,
+            files,
+            label=f"mutants-{worker.index}",
+            plugins=[plugin],
+            timeout=hard,
+            retry=False,
+        )
+        records = _records(run.plugin_outputs.get(SWITCH_MODULE))
+        running: str | None = None
+        controlled = False
+        for record in records:
+            if record.get("control"):
+                controlled = True
+                worker.control_failing.update(map(str, record.get("failing") or ()))
+            elif record.get("error"):
+                worker.errors.append(str(record["error"]))
+            elif record.get("id") in pending:
+                mutant_id = str(record["id"])
+                if record.get("status") == "started":
+                    running = mutant_id
+                    continue
+                outcome = by_id[mutant_id]
+                outcome.status = str(record.get("status"))
+                outcome.by = record.get("by")
+                outcome.note = record.get("note")
+                pending.remove(mutant_id)
+                running = None
+        if not controlled:
+            last = (run.output_tail.strip().splitlines() or ["no output"])[-1]
+            worker.errors.append(f"the mutant runner did not start: {last}")
+            return
+        if running is not None:
+            # The process was killed (or died) while this mutant ran: its test hung or crashed.
+            hung = by_id[running]
+            hung.status = "timeout" if run.timed_out else "killed"
+            hung.by = hung.tests[0]
+            hung.note = "the test process " + ("hung and was killed" if run.timed_out else "died")
+            pending.remove(running)
+        if worker.errors:
+            return
+
+
+def _records(path: Path | None) -> list[dict[str, Any]]:
+    if path is None:
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # the last line of a killed process may be cut
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _result(
+    ctx: ScoringContext,
+    generated: int,
+    selected: list[Outcome],
+    workers: list[_Worker],
+    reach: Reach,
+    budget: float,
+    suite_s: float,
+) -> ScorerResult:
+    errors = [e for w in workers for e in w.errors]
+    killed = [o for o in selected if o.killed]
+    survived = [o for o in selected if o.status == "survived"]
+    unusable = [o for o in selected if o.status == "unusable"]
+    out_of_budget = [o for o in selected if o.status == "out_of_budget"]
+    ran = [o for o in selected if o.killed or (o.status == "survived" and o.tests)]
+    control_failing = sorted({t for w in workers for t in w.control_failing})
+    details: dict[str, Any] = {
+        "generated": generated,
+        "selected": len(selected),
+        "run": len(ran),
+        "killed": len(killed),
+        "timed_out": sum(1 for o in killed if o.status == "timeout"),
+        "survived": len(survived),
+        "out_of_budget": len(out_of_budget) + generated - len(selected),
+        "over_max": generated - len(selected),
+        "unusable": len(unusable),
+        "survivors": [
+            o.to_dict() for o in sorted(survived, key=lambda o: (o.mutant.path, o.mutant.line))
+        ],
+        "mutants": [o.to_dict() for o in selected],
+        "control_failing": control_failing,
+        "budget_s": round(budget, 3),
+        "suite_s": round(suite_s, 3),
+        "reach": reach.engine,
+        "processes": sum(w.processes for w in workers),
+    }
+    if errors and not killed and not survived:
+        return ScorerResult.unknown(
+            NAME, f"the mutants could not be run: {errors[0]}", details=details
+        )
+    findings = tuple(
+        Finding(
+            o.mutant.path,
+            o.mutant.line,
+            RULE,
+            o.mutant.described() + (f"; {o.note}" if o.note else ""),
+            "warning",
+        )
+        for o in sorted(survived, key=lambda o: (o.mutant.path, o.mutant.line, o.mutant.start))
+    )
+    decided = len(killed) + len(survived)
+    parts = [f"{len(killed)} killed", f"{len(survived)} survived"]
+    if details["out_of_budget"]:
+        parts.append(f"{details['out_of_budget']} out of budget")
+    if unusable:
+        parts.append(f"{len(unusable)} could not be switched in")
+    summary = f"{generated} mutant(s) of the changed lines: " + ", ".join(parts)
+    return ScorerResult(
+        NAME,
+        ScorerStatus.OK,
+        round(len(killed) / decided, 4) if decided else 1.0,
+        findings=findings,
+        reason=summary,
+        details=details,
+    )
