@@ -155,8 +155,8 @@ def test_annotations_carry_every_introduced_finding_most_severe_first() -> None:
 
 
 def test_a_later_stage_reporting_findings_is_annotated_without_change() -> None:
-    """Surviving mutants, as a future ``mutation`` section of the verdict, plug into the same
-    annotation list (and the findings table) as the scorers' findings."""
+    """Surviving mutants, the ``mutation`` section of the verdict, plug into the same annotation
+    list (and the findings table) as the scorers' findings."""
     survivor = ScorerResult(
         "mutation",
         ScorerStatus.OK,
@@ -166,8 +166,8 @@ def test_a_later_stage_reporting_findings_is_annotated_without_change() -> None:
     verdict = _with(sample_verdict(), mutation=survivor)
     [mutant] = [a for a in verdict_annotations(verdict) if a.section == "mutation"]
     assert (mutant.path, mutant.start_line, mutant.level) == ("src/a.py", 3, "warning")
-    assert mutant.title == "error-fix mutation: introduced by this patch"
-    assert "| mutation | `src/a.py:3` | `survived` |" in findings_table(verdict, 50)
+    assert mutant.title == "error-fix mutation: no test notices this change of the patch's line"
+    assert "| Mutation | `src/a.py:3` | `survived` |" in findings_table(verdict, 50)
 
 
 def test_the_check_run_text_fits_githubs_limit_and_the_digest_tracks_the_annotations() -> None:
