@@ -321,15 +321,11 @@ class PatchApplier:
     def _mutation(
         self, ctx: ScoringContext, results: dict[str, ScorerResult], decision: PatchDecision
     ) -> ScorerResult | None:
-        """The mutation stage, for a fix that would merge (nothing to learn when a gate or the
-        score already keeps it for review); None when it has no place here (no tests scorer)."""
+        """The mutation stage, for a fix that would merge; None (no section) when a gate or the
+        score already keeps it for review — nothing to learn — or there is no tests scorer."""
         tests = results.get("tests")
-        if tests is None:
+        if tests is None or decision not in (PatchDecision.AUTO_MERGE, PatchDecision.AUTO_MERGE_PR):
             return None
-        if decision not in (PatchDecision.AUTO_MERGE, PatchDecision.AUTO_MERGE_PR):
-            return ScorerResult.skipped(
-                "mutation", f"not needed: the decision is {decision} before it"
-            )
         result = run_mutation(ctx, tests)
         if self._on_scorer_done is not None:
             self._on_scorer_done(result)

@@ -325,8 +325,10 @@ def test_a_clean_tested_fix_on_a_project_with_debt_is_auto_merged(tmp_path: Path
     repo = SampleRepo(tmp_path / "calc", DEBT)
     verdict = score(repo, DIVIDE_FIX, tmp_path)
     assert {n: s["status"] for n, s in verdict.scorers.items()} == dict.fromkeys(
-        ("tests", "lint", "types", "security", "coverage"), "ok"
+        ("tests", "lint", "types", "security", "coverage", "mutation"), "ok"
     )
+    # The fix's test pins its lines down: every mutant of them is killed.
+    assert verdict.scorers["mutation"]["findings"] == []
     assert verdict.gates == ()
     assert verdict.overall == 1.0
     assert verdict.decision is PatchDecision.AUTO_MERGE
