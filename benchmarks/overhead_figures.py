@@ -30,6 +30,7 @@ STAGE_ORDER = (
     "pip_audit:scratch",
     "cleanup",
     "decision",
+    "mutation",
 )
 
 
@@ -116,6 +117,10 @@ def summarize_patch(
         "scorers_beyond_after_run_s": round(medians["scorers"] - after, 3)
         if after and "scorers" in medians
         else None,
+        "mutation_over_plain": round(medians["mutation"] / plain_median, 3)
+        if medians.get("mutation") and plain_median
+        else None,
+        "mutation": _mutation_counts(verdicts[-1]) if verdicts else None,
         "stage_medians_s": medians,
         "decisions": [v.get("decision") for v in verdicts],
         "overall": [(v.get("confidence") or {}).get("overall") for v in verdicts],
@@ -185,6 +190,21 @@ def _fmt(value: object, width: int = 15) -> str:
     return text.rjust(width)
 
 
+def _mutation_counts(verdict: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the mutation stage did in one verdict: status, counts and the survivors."""
+    section = (verdict.get("scorers") or {}).get("mutation")
+    if not section:
+        return None
+    details = section.get("details") or {}
+    keys = ("generated", "run", "killed", "timed_out", "survived", "out_of_budget", "processes")
+    return {
+        "status": section.get("status"),
+        "reason": section.get("reason"),
+        **{k: details.get(k) for k in keys},
+        "survivors": [f.get("message") for f in section.get("findings") or []],
+    }
+
+
 def print_summary(report: Mapping[str, Any]) -> None:
     patches: Mapping[str, Any] = report["patches"]
     names = list(patches)
@@ -215,6 +235,7 @@ def print_summary(report: Mapping[str, Any]) -> None:
         ("CLI overhead (wall-duration)", "cli_overhead_median_s"),
         ("pytest:after / plain", "after_run_over_plain"),
         ("scorers - pytest:after", "scorers_beyond_after_run_s"),
+        ("mutation stage / plain", "mutation_over_plain"),
     ):
         print(f"{label:<30}" + "".join(_fmt(patches[n].get(key)) for n in names))
     cold = patches.get("clean-fix", {}).get("cold")
@@ -245,6 +266,12 @@ def print_summary(report: Mapping[str, Any]) -> None:
         f"{'verdict gates':<30}"
         + "".join(_fmt(",".join(patches[n]["gates"]) or "-") for n in names)
     )
+    for name in names:
+        counts = patches[name].get("mutation")
+        if counts:
+            print(f"mutation ({name}): {counts['status']}: {counts['reason']}")
+            for survivor in counts["survivors"][:5]:
+                print(f"  survivor: {survivor}")
     print(
         f"{'base debt lint/types/security':<30}"
         + "".join(
