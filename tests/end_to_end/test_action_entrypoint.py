@@ -138,7 +138,8 @@ def test_score_then_publish_in_two_steps(
     assert "**Scored only:**" in score.summary
     assert "`tests/test_ops.py::test_divide_by_zero`" in score.summary  # the F2P evidence
     groups = [c.message for c in score.named("group")]
-    assert [g.split(":")[0] for g in sorted(groups)] == sorted(SCORERS)
+    # One group per scorer, and one for the mutation stage a fix that would merge goes through.
+    assert [g.split(":")[0] for g in sorted(groups)] == sorted([*SCORERS, "Mutation"])
     assert all(g.endswith(" s)") for g in groups)  # each with its duration
     # A score step is never given the token, and never talks to GitHub.
     assert gh.write_token not in score.stdout + score.summary
