@@ -10,7 +10,8 @@ import pytest
 from error_fix.config import ConfigError, Settings
 from error_fix.decision import PatchDecision, Verdict, capped_by_mutation
 from error_fix.mutation.mutants import Mutant, by_line, generate, round_robin
-from error_fix.mutation.stage import read_reach, run_mutation
+from error_fix.mutation.reach import read_reach
+from error_fix.mutation.stage import run_mutation
 from error_fix.mutation.switch_plugin import changed_functions, compile_file
 from error_fix.report import markdown_report, terminal, verdict_annotations
 from error_fix.scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext

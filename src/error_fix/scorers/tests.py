@@ -33,7 +33,7 @@ from typing import Any
 
 from .. import proc
 from ..harness import HarnessChange, defined_name, patched_tests
-from ..mutation.stage import reach_plugins, recorded_reach
+from ..mutation.reach import reach_plugins, recorded_reach
 from ..patch import PATCH_SUFFIXES, is_test_path
 from ..testrun import TestRun, TestRunner, TestStatus, resolve_python
 from .interface import Finding, Gate, Scorer, ScorerResult, ScorerStatus, ScoringContext
