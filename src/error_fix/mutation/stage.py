@@ -286,7 +286,7 @@ def _work(
             # The process was killed (or died) while this mutant ran: its test hung or crashed.
             hung = by_id[running]
             hung.status = "timeout" if run.timed_out else "killed"
-            hung.by = hung.tests[0]
+            hung.by = None  # which of its tests hung is not known
             hung.note = "the test process " + ("hung and was killed" if run.timed_out else "died")
             pending.remove(running)
         if worker.errors:
