@@ -64,7 +64,7 @@ class Reach:
     durations: Mapping[str, float]
     """Test id → seconds, in the patched run."""
     engine: str | None
-    """How it was recorded (sys.monitoring, coverage contexts); None: it could not be."""
+    """How it was recorded (sys.monitoring, coverage's line sets); None: it could not be."""
     reason: str | None
     """Why it could not be."""
 
