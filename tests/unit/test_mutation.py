@@ -9,7 +9,8 @@ import pytest
 
 from error_fix.config import ConfigError, Settings
 from error_fix.decision import PatchDecision, Verdict, capped_by_mutation
-from error_fix.mutation.mutants import Mutant, by_line, generate, round_robin
+from error_fix.harness import HarnessChange
+from error_fix.mutation.mutants import Mutant, by_line, equivalent_edits, generate, round_robin
 from error_fix.mutation.reach import read_reach
 from error_fix.mutation.stage import run_mutation
 from error_fix.mutation.switch_plugin import changed_functions, compile_file
@@ -122,6 +123,34 @@ def test_code_that_changes_is_the_mutated_function_and_what_encloses_it() -> Non
     assert [before.co_name for before, _ in pairs] == ["outer", "inner"]
 
 
+def test_equivalent_edits_change_the_code_of_changed_lines_and_nothing_it_does() -> None:
+    source = dedent(
+        """
+        def divide(a, b):
+            if b == 0:
+                return 0.0
+            return round(a / b, 2)
+
+
+        def add(a, b):
+            return a + b
+        """
+    ).encode()
+    edits = equivalent_edits(source, [2, 3, 4])
+    assert sorted(edits) == [2, 4]  # a bare constant has nothing to wrap
+    assert edits[4][0][2] == "[(round(a / b, 2))][0]"  # the outermost expression first
+    edited = source
+    for start, end, text in sorted((e[0] for e in edits.values()), reverse=True):
+        edited = edited[:start] + text.encode() + edited[end:]
+    original, changed = compile_file(source, "ops.py"), compile_file(edited, "ops.py")
+    assert [a.co_name for a, _ in changed_functions(original, changed)] == ["divide"]
+    namespaces: list[dict[str, Any]] = [{}, {}]
+    exec(original, namespaces[0])
+    exec(changed, namespaces[1])
+    for args in [(1, 0), (1, 3), (-2, 3)]:
+        assert namespaces[0]["divide"](*args) == namespaces[1]["divide"](*args)
+
+
 def test_reach_parts_of_every_process_are_merged(tmp_path: Path) -> None:
     out = tmp_path / "error_fix_reach.out"
     out.write_text(
@@ -143,9 +172,11 @@ def _context(tmp_path: Path, **changes: Any) -> ScoringContext:
     files = changes.pop(
         "files", {"src/calc/ops.py": dedent(CALC["src/calc/ops.py"]) + "\n\nX = 1\n"}
     )
+    harness = changes.pop("harness", ())
     patch = make_patch(repo, files)
     repo.commit(files)  # the checkout stands for the patched tree
     return ScoringContext(
+        harness=harness,
         settings=settings(**changes),
         patch=patch,
         base=repo.path,
@@ -170,8 +201,13 @@ OK_TESTS = ScorerResult("tests", ScorerStatus.OK, 1.0, details={"suite_duration_
         ),
         ({}, ScorerResult.unknown("tests", "timed out"), "the tests scorer did not score"),
         ({}, OK_TESTS, "no changed line is executable code inside a function"),
+        (
+            {"harness": (HarnessChange("tests/conftest.py", "conftest.py"),)},
+            OK_TESTS,
+            "the patch changes the test harness (tests/conftest.py): its tests cannot judge",
+        ),
     ],
-    ids=["off", "coverage-off", "tests-unknown", "module-level-only"],
+    ids=["off", "coverage-off", "tests-unknown", "module-level-only", "harness-changed"],
 )
 def test_the_stage_skips_cleanly_with_its_reason(
     tmp_path: Path, changes: dict[str, Any], tests: ScorerResult, reason: str

@@ -352,6 +352,50 @@ def _keep_lines(before: str, after: str) -> str:
     return after + "\n" * missing if missing > 0 else after
 
 
+Edit = tuple[int, int, str]
+"""(start byte, end byte, replacement text) of a file."""
+_NOT_WRAPPED = (ast.Constant, ast.Starred, ast.Slice, ast.JoinedStr, ast.FormattedValue)
+
+
+def equivalent_edits(source: bytes, changed: Iterable[int]) -> dict[int, list[Edit]]:
+    """For each changed line inside a function, edits that change its code but not what it does:
+    an expression ``e`` starting there becomes ``[(e)][0]``, outermost expression first.
+
+    The mutant runner's control runs the tests with such code swapped in: a test that fails
+    then notices that the code was swapped (say, by comparing it with what its file compiles
+    to), not what it does, so it kills no mutant.
+    """
+    lines = set(changed)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    text = _Source(source)
+    annotations = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign)
+        for inner in ast.walk(node.annotation)
+    }
+    found: dict[int, list[tuple[int, Edit]]] = {}
+    for node, _ in _in_functions(tree):
+        line = getattr(node, "lineno", None)
+        if (
+            line not in lines
+            or not isinstance(node, ast.expr)
+            or isinstance(node, _NOT_WRAPPED)
+            or not isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+            or id(node) in annotations
+        ):
+            continue
+        span = text.span(node)
+        if span is not None:
+            start, end = span
+            edit = (start, end, f"[({text.text(start, end)})][0]")
+            found.setdefault(line, []).append((start - end, edit))
+    return {line: [e for _, e in sorted(edits)] for line, edits in sorted(found.items())}
+
+
 def by_line(mutants: Sequence[Mutant]) -> dict[tuple[str, int], list[Mutant]]:
     """Mutants grouped by (file, line), in the order each line gets them."""
     grouped: dict[tuple[str, int], list[Mutant]] = {}

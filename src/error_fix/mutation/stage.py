@@ -21,11 +21,12 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
 from ..testrun import Plugin, TestRunner, resolve_python
-from .mutants import Mutant, by_line, generate, round_robin
+from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
 from .reach import Reach, changed_lines, read_reach
 from .switch_plugin import changed_functions, compile_file
 
@@ -81,6 +82,7 @@ class _Worker:
     index: int
     outcomes: list[Outcome]
     control_failing: set[str] = field(default_factory=set)
+    equivalent: int = 0
     errors: list[str] = field(default_factory=list)
     processes: int = 0
 
@@ -117,7 +119,16 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
         )
     if tests is None or tests.status is not ScorerStatus.OK:
         return ScorerResult.skipped(NAME, "the tests scorer did not score")
-    mutants = _mutants(ctx)
+    if ctx.harness:
+        # The mutants run in the patched tree: its harness must be the base's (a harness
+        # change is a gate anyway, and a gated fix never gets here from the pipeline).
+        return ScorerResult.skipped(
+            NAME,
+            "the patch changes the test harness ("
+            + ", ".join(c.describe() for c in ctx.harness[:3])
+            + "): its tests cannot judge mutants",
+        )
+    mutants, equivalents = _mutants(ctx)
     if not mutants:
         return ScorerResult.skipped(
             NAME,
@@ -173,15 +184,20 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
             sandbox=ctx.sandbox,
         )
         with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
-            for future in [pool.submit(_work, ctx, runner, w, deadline, reach) for w in workers]:
+            futures = [
+                pool.submit(_work, ctx, runner, w, deadline, reach, equivalents) for w in workers
+            ]
+            for future in futures:
                 future.result()
     return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s)
 
 
-def _mutants(ctx: ScoringContext) -> list[Mutant]:
+def _mutants(ctx: ScoringContext) -> tuple[list[Mutant], dict[str, list[Edit]]]:
     """Every mutant of the changed lines that compiles, changes some function's code and keeps
-    its closure's shape (so its code can be swapped into the live function)."""
+    its closure's shape (so its code can be swapped into the live function); and per file the
+    equivalent edits the control swaps in (see :func:`equivalent_edits`)."""
     found: list[Mutant] = []
+    equivalents: dict[str, list[Edit]] = {}
     for path, lines in changed_lines(ctx).items():
         target = ctx.patched / path
         try:
@@ -195,18 +211,38 @@ def _mutants(ctx: ScoringContext) -> list[Mutant]:
             except (SyntaxError, ValueError):
                 continue
             for mutant in generate(source, path, lines):
-                try:
-                    mutated = compile_file(mutant.apply(source), str(target))
-                except (SyntaxError, ValueError):
-                    continue
-                pairs = changed_functions(original, mutated)
-                if pairs and all(a.co_freevars == b.co_freevars for a, b in pairs):
+                if _swappable(original, mutant.apply(source), str(target)):
                     found.append(mutant)
-    return found
+            chosen: list[Edit] = []
+            for candidates in equivalent_edits(source, lines).values():
+                for start, end, text in candidates:
+                    edited = source[:start] + text.encode("utf-8") + source[end:]
+                    apart = all(end <= a or start >= b for a, b, _ in chosen)
+                    if apart and _swappable(original, edited, str(target)):
+                        chosen.append((start, end, text))
+                        break
+            if chosen:
+                equivalents[path] = chosen
+    return found, equivalents
+
+
+def _swappable(original: CodeType, source: bytes, filename: str) -> bool:
+    """``source`` compiles to different code of some function, with its closure's shape."""
+    try:
+        changed = compile_file(source, filename)
+    except (SyntaxError, ValueError):
+        return False
+    pairs = changed_functions(original, changed)
+    return bool(pairs) and all(a.co_freevars == b.co_freevars for a, b in pairs)
 
 
 def _work(
-    ctx: ScoringContext, runner: TestRunner, worker: _Worker, deadline: float, reach: Reach
+    ctx: ScoringContext,
+    runner: TestRunner,
+    worker: _Worker,
+    deadline: float,
+    reach: Reach,
+    equivalents: dict[str, list[Edit]],
 ) -> None:
     """Run the worker's mutants, starting a new process only when one was killed mid-way."""
     by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
@@ -224,6 +260,9 @@ def _work(
                     "timeout_factor": TIMEOUT_FACTOR,
                     "min_timeout": MIN_TEST_TIMEOUT_S,
                     "first_timeout": ctx.settings.test_timeout,
+                    "equivalent": {
+                        str(ctx.patched / path): edits for path, edits in equivalents.items()
+                    },
                     "mutants": [
                         {
                             "id": i,
@@ -265,6 +304,7 @@ def _work(
             if record.get("control"):
                 controlled = True
                 worker.control_failing.update(map(str, record.get("failing") or ()))
+                worker.equivalent = max(worker.equivalent, int(record.get("equivalent") or 0))
             elif record.get("error"):
                 worker.errors.append(str(record["error"]))
             elif record.get("id") in pending:
@@ -342,6 +382,7 @@ def _result(
         ],
         "mutants": [o.to_dict() for o in selected],
         "control_failing": control_failing,
+        "control_equivalent": sum(w.equivalent for w in workers),
         "budget_s": round(budget, 3),
         "suite_s": round(suite_s, 3),
         "reach": reach.engine,

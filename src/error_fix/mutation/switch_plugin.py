@@ -244,22 +244,26 @@ def _loop(session: Any, plan: dict[str, Any], log: _Log) -> None:
     floor = float(plan.get("min_timeout", 1.0))
     first_timeout = float(plan.get("first_timeout", 60.0))
 
-    # The control: unchanged code swapped in, every planned test once.
+    # The control: every planned test once, with code swapped in that does what the loaded code
+    # does: an equivalent edit of the changed lines where there is one, else a fresh compile.
     wanted = list(dict.fromkeys(n for m in plan["mutants"] for n in m["tests"]))
     items = _ordered(session.items, wanted)
     undo: list[tuple[types.FunctionType, types.CodeType]] = []
-    for filename, (data, _) in sources.items():
+    equivalent = 0
+    for filename, (data, original) in sources.items():
         fresh = compile_file(data, filename)
+        same = _equivalent(original, data, filename, plan.get("equivalent", {}).get(filename))
         for mutant in plan["mutants"]:
             if mutant["file"] != filename:
                 continue
             for before, _ in pairs_of(mutant):
-                twin = _find(fresh, before)
+                twin = same.get(code_key(before)) or _find(fresh, before)
                 if twin is not None:
                     for function in switch.functions(filename, before):
                         if function.__code__ == before and function.__code__ is not twin:
                             undo.append((function, function.__code__))
                             function.__code__ = twin
+                            equivalent += code_key(before) in same
     durations: dict[str, float] = {}
     failing: list[str] = []
     try:
@@ -273,7 +277,15 @@ def _loop(session: Any, plan: dict[str, Any], log: _Log) -> None:
                     runner.teardown()
     finally:
         restore(undo)
-    log.write({"control": True, "failing": failing, "durations": durations, "swapped": len(undo)})
+    log.write(
+        {
+            "control": True,
+            "failing": failing,
+            "durations": durations,
+            "swapped": len(undo),
+            "equivalent": equivalent,
+        }
+    )
     switch.scan()  # modules the tests imported lazily are loaded now
 
     deadline = float(plan.get("deadline", 0.0)) or None
@@ -306,6 +318,26 @@ def _loop(session: Any, plan: dict[str, Any], log: _Log) -> None:
                 "seconds": round(time.monotonic() - start, 4),
             }
         )
+
+
+def _equivalent(
+    original: types.CodeType, data: bytes, filename: str, edits: list[list[Any]] | None
+) -> dict[CodeKey, types.CodeType]:
+    """Code key → the function's code with the equivalent edits in (none when they do not
+    compile here)."""
+    if not edits:
+        return {}
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + str(text).encode("utf-8") + data[end:]
+    try:
+        edited = compile_file(data, filename)
+    except (SyntaxError, ValueError):
+        return {}
+    return {
+        code_key(before): after
+        for before, after in changed_functions(original, edited)
+        if before.co_freevars == after.co_freevars
+    }
 
 
 def _find(code: types.CodeType, wanted: types.CodeType) -> types.CodeType | None:
