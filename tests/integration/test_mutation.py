@@ -8,6 +8,7 @@ that is proven and fully covered scores 1.0 and would merge.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from error_fix.patch import read_patch
 from error_fix.pipeline import PatchApplier
 from error_fix.proc import scrubbed_env
 from error_fix.report import markdown_report, terminal, verdict_annotations
-from error_fix.scorers.interface import ScoringContext
+from error_fix.scorers.interface import ScorerStatus, ScoringContext
 from error_fix.scorers.tests import TestsScorer
 from error_fix.workspace import Workspace
 from tests.sample import CALC, SampleRepo, dedent, git, settings
@@ -122,47 +123,8 @@ def test_an_untested_change_on_a_fixed_line_survives_and_caps_the_merge(
     assert calc.snapshot() == before
 
 
-def test_a_test_that_pins_the_change_kills_every_mutant_and_the_fix_merges(
-    calc: SampleRepo, tmp_path: Path
-) -> None:
-    verdict = score(
-        calc, {"src/calc/ops.py": ROUNDED, "tests/test_ops.py": PINNED}, tmp_path / "artifact"
-    )
-    mutation = verdict.scorers["mutation"]
-    details = mutation["details"]
-    assert mutation["findings"] == [], mutation["findings"]
-    assert details["survived"] == 0
-    assert details["killed"] == details["run"] == details["generated"] >= 8
-    assert details["processes"] <= 2  # many mutants per process, never one process each
-    assert verdict.decision is PatchDecision.AUTO_MERGE
-    assert verdict.timings["mutation"] > 0
-
-
-def test_changed_lines_no_test_runs_are_reported_as_survivors(
-    calc: SampleRepo, tmp_path: Path
-) -> None:
-    files = {
-        "src/calc/ops.py": dedent(ROUNDED).replace(
-            "def divide(",
-            "def percent(part: float, whole: float) -> float:\n"
-            "    return 100 * part / whole\n\n\ndef divide(",
-        ),
-        "tests/test_ops.py": PINNED,
-    }
-    verdict = score(calc, files, tmp_path / "artifact")
-    mutation = verdict.scorers["mutation"]
-    unreached = [f for f in mutation["findings"] if "no test runs this line" in f["message"]]
-    assert [(f["path"], f["line"]) for f in unreached] == [("src/calc/ops.py", 9)]
-    assert unreached[0]["message"].startswith("no test fails when `100 * part / whole` becomes")
-    # Below the auto-merge threshold already (uncovered lines), so nothing to cap: it stays a PR.
-    assert verdict.decision is PatchDecision.AUTO_MERGE_PR
-
-
-COUNT_DOWN = {
-    "src/calc/ops.py": dedent(CALC["src/calc/ops.py"])
-    + "\n\n"
-    + dedent(
-        '''
+STEPS = dedent(
+    '''
 
     def steps_to_zero(n: int) -> int:
         """How many steps of 1 take n down to 0."""
@@ -172,75 +134,20 @@ COUNT_DOWN = {
             steps += 1
         return steps
 '''
-    ),
-    "tests/test_ops.py": dedent(CALC["tests/test_ops.py"]).replace(
-        "from calc.ops import add, divide", "from calc.ops import add, divide, steps_to_zero"
-    )
-    + "\n\n"
-    + dedent(
-        """
+)
+"""``n -= 1`` becomes ``n += 1`` or ``pass``: the test loops for ever."""
+
+STEPS_TEST = dedent(
+    """
+
+    from calc.ops import steps_to_zero
+
 
     def test_steps_to_zero() -> None:
         assert steps_to_zero(3) == 3
         assert steps_to_zero(0) == 0
 """
-    ),
-}
-"""``n -= 1`` becomes ``n += 1`` or ``pass``: the test loops for ever."""
-
-
-def test_a_mutant_that_hangs_is_killed_at_its_timeout(calc: SampleRepo, tmp_path: Path) -> None:
-    verdict = score(calc, COUNT_DOWN, tmp_path / "artifact")
-    details = verdict.scorers["mutation"]["details"]
-    hung = [m for m in details["mutants"] if m["status"] == "timeout"]
-    assert {m["original"] for m in hung} >= {"n -= 1"}
-    assert all(m["by"] == "tests/test_ops.py::test_steps_to_zero" for m in hung)
-    assert details["timed_out"] == len(hung)
-    assert details["survived"] == 0 and details["killed"] == details["run"]
-    assert verdict.decision is PatchDecision.AUTO_MERGE
-    assert verdict.scorers["mutation"]["duration_s"] < 20
-
-
-def test_a_test_that_notices_the_switch_itself_kills_nothing(
-    calc: SampleRepo, tmp_path: Path
-) -> None:
-    """A patch's test that fails whenever the function's code object is not the one imported
-    would kill every mutant without checking any behaviour; the control run catches it."""
-    sniffing = PINNED.replace(
-        "from calc.ops import add, divide",
-        "from calc.ops import add, divide\n\nIMPORTED = divide.__code__",
-    ).replace(
-        "def test_divide_rounds_to_cents() -> None:\n",
-        "def test_divide_rounds_to_cents() -> None:\n    assert divide.__code__ is IMPORTED\n",
-    )
-    verdict = score(
-        calc, {"src/calc/ops.py": ROUNDED, "tests/test_ops.py": sniffing}, tmp_path / "artifact"
-    )
-    details = verdict.scorers["mutation"]["details"]
-    assert details["control_failing"] == ["tests/test_ops.py::test_divide_rounds_to_cents"]
-    assert details["survived"] >= 1
-    assert verdict.decision is PatchDecision.AUTO_MERGE_PR
-
-
-def test_out_of_budget_mutants_are_reported_and_leave_the_decision(
-    calc: SampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(stage, "MIN_BUDGET_S", 0.0)
-    verdict = score(
-        calc,
-        {"src/calc/ops.py": ROUNDED, "tests/test_ops.py": PINNED},
-        tmp_path / "artifact",
-        mutation_budget=1e-9,
-        mutation_max=3,
-    )
-    mutation = verdict.scorers["mutation"]
-    details = mutation["details"]
-    assert details["selected"] == 3
-    assert details["run"] == 0
-    assert details["out_of_budget"] == details["generated"] >= 8
-    assert details["over_max"] == details["generated"] - 3
-    assert "out of budget" in mutation["reason"]
-    assert verdict.decision is PatchDecision.AUTO_MERGE
+)
 
 
 def _digest(tree: Path) -> dict[str, str]:
@@ -251,11 +158,71 @@ def _digest(tree: Path) -> dict[str, str]:
     }
 
 
-def test_mutants_never_touch_the_checkout_or_the_patched_tree(
+def test_tests_that_pin_the_fix_kill_every_mutant_a_hang_included_and_the_fix_merges(
     calc: SampleRepo, tmp_path: Path
 ) -> None:
+    files = {"src/calc/ops.py": dedent(ROUNDED) + STEPS, "tests/test_ops.py": PINNED + STEPS_TEST}
+    verdict = score(calc, files, tmp_path / "artifact")
+    mutation = verdict.scorers["mutation"]
+    details = mutation["details"]
+    assert mutation["findings"] == [], mutation["findings"]
+    assert details["survived"] == 0 and details["control_failing"] == []
+    assert details["killed"] == details["run"] == details["selected"] == 25  # mutation-max
+    assert details["over_max"] == details["generated"] - 25
+    hung = [m for m in details["mutants"] if m["status"] == "timeout"]
+    assert {m["original"] for m in hung} >= {"n -= 1"}
+    assert all(m["by"] == "tests/test_ops.py::test_steps_to_zero" for m in hung)
+    assert details["timed_out"] == len(hung)
+    # Many mutants per process, a hang stopped inside it: never one process per mutant.
+    assert details["processes"] <= 2
+    assert verdict.decision is PatchDecision.AUTO_MERGE
+    assert verdict.timings["mutation"] > 0
+
+
+SNIFFERS = dedent(
+    """
+
+    import sys
+
+    IMPORTED = divide.__code__
+
+
+    def test_divide_is_the_imported_code() -> None:
+        divide(1, 3)  # runs the changed lines, so it is chosen to kill their mutants
+        assert divide.__code__ is IMPORTED
+
+
+    def test_divide_is_what_its_file_compiles_to() -> None:
+        divide(1, 3)  # runs the changed lines, so it is chosen to kill their mutants
+        path = divide.__code__.co_filename
+        with open(path, encoding="utf-8") as fh:
+            module = compile(fh.read(), path, "exec")
+        [code] = [c for c in module.co_consts if getattr(c, "co_name", "") == "divide"]
+        assert divide.__code__.co_code == code.co_code
+
+
+    def test_no_mutant_runner_is_loaded() -> None:
+        divide(1, 3)  # runs the changed lines, so it is chosen to kill their mutants
+        assert "error_fix_mutants" not in sys.modules
+"""
+)
+"""Tests that check no behaviour and fail whenever the code under test was swapped: without the
+control they would kill every mutant, so an untested change would still merge."""
+
+
+def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
+    calc: SampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thinks like the patch: its own tests try to make every mutant look killed. Also: a line
+    no test runs survives, the budget leaves mutants unrun, and nothing is written to the
+    checkout or the patched tree."""
+    with_unreached = dedent(ROUNDED).replace(
+        "def divide(",
+        "def percent(part: float, whole: float) -> float:\n"
+        "    return 100 * part / whole\n\n\ndef divide(",
+    )
     artifact = calc.patch_file(
-        {"src/calc/ops.py": ROUNDED, "tests/test_ops.py": REPORTED_CASE_ONLY},
+        {"src/calc/ops.py": with_unreached, "tests/test_ops.py": REPORTED_CASE_ONLY + SNIFFERS},
         tmp_path / "artifact",
     )
     patch = read_patch(artifact, max_bytes=1 << 20, allow_binary=False, protected=())
@@ -271,13 +238,43 @@ def test_mutants_never_touch_the_checkout_or_the_patched_tree(
             tests_tree=ws.tests,
             scratch=ws.scratch,
             env=scrubbed_env(),
+            regression=ws.regression,
+            harness=ws.harness,
+            sandbox=ws.sandbox,
         )
         tests = TestsScorer().run(ctx)
+        assert tests.status is ScorerStatus.OK, tests.reason
         patched = _digest(ws.patched)
         status = git(ws.patched, "status", "--porcelain")
+
         mutation = run_mutation(ctx, tests)
-        assert mutation.details["survived"] >= 1 and mutation.details["killed"] >= 1
+        details = mutation.details
+        assert details["control_failing"] == [
+            "tests/test_ops.py::test_divide_is_the_imported_code",
+            "tests/test_ops.py::test_divide_is_what_its_file_compiles_to",
+            "tests/test_ops.py::test_no_mutant_runner_is_loaded",
+        ]
+        assert details["control_equivalent"] >= 1
+        survivors = {(f.line, f.message.split(";")[0]) for f in mutation.findings}
+        assert (
+            15,
+            "no test fails when `return round(a / b, 2)` becomes `return round(a / b, 3)` "
+            "(line 15)",
+        ) in survivors
+        unreached = [f for f in mutation.findings if "no test runs this line" in f.message]
+        assert [(f.path, f.line) for f in unreached] == [("src/calc/ops.py", 9)]
+        assert details["killed"] >= 1  # the zero check's mutants fail the reported case
         assert _digest(ws.patched) == patched
         assert git(ws.patched, "status", "--porcelain") == status
+
+        monkeypatch.setattr(stage, "MIN_BUDGET_S", 0.0)
+        starved = run_mutation(
+            replace(ctx, settings=settings(mutation_budget=1e-9, mutation_max=3)), tests
+        )
+        details = starved.details
+        assert details["selected"] == 3 and details["killed"] == 0
+        assert details["over_max"] == details["generated"] - 3
+        assert details["out_of_budget"] == details["generated"] - details["survived"]
+        assert "out of budget" in str(starved.reason)
     assert _digest(calc.path) == checkout
     assert calc.snapshot() == before
