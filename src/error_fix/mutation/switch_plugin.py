@@ -8,9 +8,11 @@ what it finished and which mutant it was running.
 After collection the plugin takes over the test loop. It switches a mutant in by compiling the
 mutated file in memory and swapping the ``__code__`` of the live functions whose code changed
 (the mutated function and the functions enclosing it, whose constants hold it); nothing is
-written to disk. First a control: every planned test runs once with freshly compiled *unchanged*
-code swapped in, which measures each test here and finds the tests that fail without any change
-(they cannot kill anything) or that notice the swap itself. Then each mutant runs its tests, the
+written to disk. First a control: every planned test runs once with *equivalent* code swapped in
+(the plan's edits of the changed lines that keep what the code does; a fresh compile of the file
+where there is none), which measures each test here and finds the tests that fail without any
+change of behaviour (they cannot kill anything): those that notice the swap itself, say by
+comparing the code with what its file compiles to. Then each mutant runs its tests, the
 first failure (or error, or timeout) killing it; fixtures are torn down between mutants. A test
 that hangs is stopped by an alarm at its timeout, and the mutant counts as killed.
 """
