@@ -293,7 +293,8 @@ def test_the_action_installs_offline_with_hashes_and_scores_a_project(tmp_path: 
     outputs = run["outputs"]
     assert (outputs["decision"], outputs["outcome"]) == ("auto_merge", "scored")
     groups = [c.message for c in workflow_commands(run["result"].stdout) if c.name == "group"]
-    assert len(groups) == 5 and all(": ok, score 1.00" in g for g in groups)
+    assert len(groups) == 6 and all(": ok, score 1.00" in g for g in groups)
+    assert groups[-1].startswith("Mutation: ")  # its plug-ins are in the wheel
 
     # Again, as a later step of the same job: nothing reinstalled, nothing saved; mode install
     # puts error-fix (and only it) on PATH.
