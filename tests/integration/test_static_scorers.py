@@ -82,10 +82,66 @@ def test_an_unused_import_is_one_introduced_ruff_finding(calc: SampleRepo, tmp_p
 
 def test_pre_existing_lint_debt_is_counted_not_blamed(tmp_path: Path) -> None:
     repo = SampleRepo(tmp_path / "calc", DEBT)
-    lint = score(repo, DIVIDE_FIX, tmp_path, [LintScorer()]).scorers["lint"]
+    legacy = DEBT["src/calc/legacy.py"] + "\n\ndef question() -> str:\n    return 'six by nine'\n"
+    fix = {**DIVIDE_FIX, "src/calc/legacy.py": legacy}
+    lint = score(repo, fix, tmp_path, [LintScorer()]).scorers["lint"]
     assert lint["findings"] == []
     assert lint["preexisting"] == 20
     assert lint["score"] == 1.0
+    assert lint["details"]["checked"] == "the 3 file(s) the patch touches that ruff reads"
+
+
+def test_ruff_and_bandit_read_only_the_files_the_patch_touches(tmp_path: Path) -> None:
+    # Debt in files the patch leaves alone is the same in both trees: not even read.
+    repo = SampleRepo(tmp_path / "calc", {**DEBT, "src/calc/shell.py": SHELL})
+    verdict = score(repo, DIVIDE_FIX, tmp_path, [LintScorer(), SecurityScorer()])
+    lint, security = verdict.scorers["lint"], verdict.scorers["security"]
+    assert (lint["score"], lint["preexisting"]) == (1.0, 0)
+    assert (security["score"], security["preexisting"]) == (1.0, 0)
+    assert security["details"]["bandit_checked"] == (
+        "the 1 file(s) the patch touches that bandit reads"  # the test file is not a package's
+    )
+    # Deleting a file with debt: read in the base, where its findings are, and counted fixed.
+    deleted = score(repo, {"src/calc/legacy.py": None}, tmp_path / "d", [LintScorer()])
+    assert deleted.scorers["lint"]["details"] | {"config": None} == {
+        "introduced": 0,
+        "fixed": 20,
+        "config": None,
+        "checked": "the 1 file(s) the patch touches that ruff reads",
+    }
+
+
+def test_a_change_to_ruffs_configuration_checks_the_whole_tree(tmp_path: Path) -> None:
+    pyproject = dedent(CALC["pyproject.toml"]) + '\n[tool.ruff.lint]\nselect = ["T20"]\n'
+    repo = SampleRepo(tmp_path / "calc", {**DEBT, "pyproject.toml": pyproject})
+    stricter = pyproject.replace('["T20"]', '["T20", "F401"]')
+    lint = score(repo, {"pyproject.toml": stricter}, tmp_path, [LintScorer()]).scorers["lint"]
+    assert len(lint["findings"]) == 20  # legacy.py's imports, which the patch never touched
+    assert {f["path"] for f in lint["findings"]} == {"src/calc/legacy.py"}
+    assert lint["details"]["checked"] == (
+        "the whole tree (the patch changes ruff's configuration in pyproject.toml)"
+    )
+    # Control: a pyproject.toml change that leaves [tool.ruff] alone keeps ruff on the one file.
+    bumped = pyproject.replace('version = "0.1.0"', 'version = "0.1.1"')
+    control = score(
+        repo, {**DIVIDE_FIX, "pyproject.toml": bumped}, tmp_path / "c", [LintScorer()]
+    ).scorers["lint"]
+    assert control["details"]["checked"] == "the 2 file(s) the patch touches that ruff reads"
+
+
+def test_a_file_the_project_excludes_from_ruff_stays_excluded_when_touched(
+    tmp_path: Path,
+) -> None:
+    project = {
+        **CALC,
+        "ruff.toml": 'extend-exclude = ["src/calc/vendored.py"]\nlint.select = ["F"]\n',
+        "src/calc/vendored.py": "VERSION = 1\n",
+    }
+    repo = SampleRepo(tmp_path / "calc", project)
+    patch = {"src/calc/vendored.py": "import os\n\nVERSION = 2\n", **DIVIDE_FIX}
+    patch["src/calc/ops.py"] = "import sys\n" + dedent(DIVIDE_FIX["src/calc/ops.py"])
+    lint = score(repo, patch, tmp_path, [LintScorer()]).scorers["lint"]
+    assert [(f["path"], f["rule"]) for f in lint["findings"]] == [("src/calc/ops.py", "F401")]
 
 
 def test_the_project_ruff_configuration_is_used(tmp_path: Path) -> None:

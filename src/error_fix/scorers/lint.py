@@ -3,8 +3,10 @@
 Runs ``ruff check`` on both trees with the project's own ruff configuration when the base tree has
 one (pyproject ``[tool.ruff]``, ``ruff.toml`` or ``.ruff.toml``), else with the explicit rule
 selection ``ruff-select`` in isolated mode (never ruff's implicit default, which changes between
-versions). Score: ``0.7 ** introduced`` — one introduced finding keeps an otherwise perfect patch
-below the auto-merge threshold, though it can still get an auto-merge PR.
+versions). ruff's findings are per file, so only the files the patch touches are checked (with the
+project's excludes still applied), or the whole tree when the patch changes ruff's configuration.
+Score: ``0.7 ** introduced`` — one introduced finding keeps an otherwise perfect patch below the
+auto-merge threshold, though it can still get an auto-merge PR.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from pathlib import Path
 
 from .findings import diff_findings
 from .interface import Finding, Scorer, ScorerResult, ScorerUnknown, ScoringContext
-from .tools import added_lines, on_both_trees, relative, run_tool
+from .tools import added_lines, on_both_trees, per_file_scope, relative, run_tool
 
 PER_FINDING = 0.7
+SUFFIXES = (".py", ".pyi", ".ipynb")
+"""What ruff reads by default. Named on the command line, it would read any file as Python."""
+CONFIGS = ("pyproject.toml", "ruff.toml", ".ruff.toml")
 
 
 def has_ruff_config(tree: Path) -> bool:
@@ -40,11 +45,16 @@ class LintScorer(Scorer):
         args = ["check", "--output-format", "json", "--exit-zero", "--no-cache"]
         if not own_config:
             args += ["--isolated", "--select", ",".join(ctx.settings.ruff_select)]
-        args.append(".")
+        # Files named on the command line are still subject to the project's `exclude`.
+        args.append("--force-exclude")
+        scope = per_file_scope(ctx, SUFFIXES, CONFIGS, "ruff")
         ctx.progress(self.name, "ruff on both trees")
 
         def findings(tree: Path) -> list[Finding]:
-            result = run_tool(ctx, "ruff", args, tree, ok_codes=(0,))
+            files = ["."] if scope.files is None else scope.present(tree)
+            if not files:
+                return []
+            result = run_tool(ctx, "ruff", [*args, "--", *files], tree, ok_codes=(0,))
             try:
                 items = json.loads(result.stdout or "[]")
             except ValueError:
@@ -64,4 +74,11 @@ class LintScorer(Scorer):
         diff = diff_findings(base, patched, added_lines(ctx))
         rules = ",".join(ctx.settings.ruff_select)
         config = "project configuration" if own_config else f"rules {rules}"
-        return diff.result(self.name, PER_FINDING, f"ruff with {config}", config=config)
+        checked = scope.describe("ruff")
+        return diff.result(
+            self.name,
+            PER_FINDING,
+            f"ruff with {config} on {checked}",
+            config=config,
+            checked=checked,
+        )

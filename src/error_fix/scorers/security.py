@@ -1,8 +1,10 @@
 """Security scorer (bandit + pip-audit) → ``security_scan_passed``.
 
-bandit runs on the project's packages in both trees; findings are compared as a multiset (bandit's
-own ``-b`` baseline compares as a set and would hide a second copy of an existing issue). An
-introduced MEDIUM or HIGH issue fires the ``security`` gate; LOW ones lower the score.
+bandit runs on the project's packages in both trees — on the files of them the patch touches, as
+its findings are per file (the whole packages when the patch changes bandit's configuration);
+findings are compared as a multiset (bandit's own ``-b`` baseline compares as a set and would hide
+a second copy of an existing issue). An introduced MEDIUM or HIGH issue fires the ``security``
+gate; LOW ones lower the score.
 
 pip-audit runs only when the patch changes dependency files: the requirements it adds are audited,
 and the base's requirements of the same projects too, so only vulnerabilities the patch brings in
@@ -34,10 +36,11 @@ from .interface import (
     ScorerUnknown,
     ScoringContext,
 )
-from .tools import added_lines, on_both_trees, relative, run_tool
+from .tools import PerFileScope, added_lines, on_both_trees, per_file_scope, relative, run_tool
 
 PER_FINDING = 0.6
 GATING_SEVERITIES = ("MEDIUM", "HIGH")
+CONFIGS = ("pyproject.toml", ".bandit")
 
 
 def _bandit_config(tree: Path) -> list[str]:
@@ -50,8 +53,23 @@ def _bandit_config(tree: Path) -> list[str]:
     return []
 
 
-def _bandit(ctx: ScoringContext, tree: Path, targets: list[str]) -> list[Finding]:
-    present = [t for t in targets if (tree / t).exists()]
+def _bandit_scope(ctx: ScoringContext, targets: list[str]) -> PerFileScope:
+    """The Python files under ``targets`` the patch touches (what ``-r targets`` would find of
+    them), or the whole targets when the patch changes bandit's configuration."""
+    scope = per_file_scope(ctx, (".py",), CONFIGS, "bandit")
+    if scope.files is None or targets == ["."]:
+        return scope
+    inside = [f for f in scope.files if any(f == t or f.startswith(f"{t}/") for t in targets)]
+    return PerFileScope(tuple(inside))
+
+
+def _bandit(
+    ctx: ScoringContext, tree: Path, targets: list[str], scope: PerFileScope
+) -> list[Finding]:
+    if scope.files is None:
+        present = [t for t in targets if (tree / t).exists()]
+    else:
+        present = scope.present(tree)
     if not present:
         return []
     args = ["-r", *present, "-f", "json", "-q", *_bandit_config(ctx.base)]
@@ -132,10 +150,13 @@ class SecurityScorer(Scorer):
 
     def score(self, ctx: ScoringContext) -> ScorerResult:
         targets = source_targets(ctx.base) or ["."]
+        scope = _bandit_scope(ctx, targets)
         dep_files = [f.path for f in ctx.patch.files if is_dependency_file(f.path)]
         ctx.progress(self.name, "bandit on both trees" + (", pip-audit" if dep_files else ""))
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="security") as pool:
-            bandit = pool.submit(on_both_trees, ctx, lambda tree: _bandit(ctx, tree, targets))
+            bandit = pool.submit(
+                on_both_trees, ctx, lambda tree: _bandit(ctx, tree, targets, scope)
+            )
             audit = pool.submit(self._dependencies, ctx, dep_files)
             base, patched = bandit.result()
             vulnerable, audit_details = audit.result()
@@ -174,6 +195,7 @@ class SecurityScorer(Scorer):
             ),
             gates=tuple(gates),
             details={
+                "bandit_checked": scope.describe("bandit"),
                 "bandit_introduced": len(diff.introduced),
                 "bandit_fixed": diff.fixed,
                 "dependency_files": dep_files,

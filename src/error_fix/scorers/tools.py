@@ -3,20 +3,29 @@
 Tools run as ``<tool-python> -m <module>``; ``tool-python`` defaults to error-fix's interpreter,
 where they are installed as dependencies. A tool that cannot run, crashes or times out raises
 ScorerUnknown with the reason: could not score is never a pass.
+
+Per-file tools (ruff, bandit) find nothing in a file that depends on another file, so they look
+only at the files the patch touches (``PerFileScope``): the rest is the same in both trees. A
+patch that changes the tool's configuration can move findings anywhere: then the whole tree.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+import tomllib
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from .. import proc
 from .interface import ScorerUnknown, ScoringContext
 
 T = TypeVar("T")
+
+MAX_PER_FILE = 200
+"""A patch touching more files than this is checked whole tree (a bounded command line)."""
 
 
 def run_tool(
@@ -77,3 +86,65 @@ def relative(path: str, tree: Path) -> str:
 def added_lines(ctx: ScoringContext) -> dict[str, tuple[int, ...]]:
     """Path → lines the patch adds (for blaming the right copy of a finding)."""
     return {f.path: f.added_lines for f in ctx.patch.files}
+
+
+@dataclass(frozen=True)
+class PerFileScope:
+    """What a per-file tool looks at in each tree."""
+
+    files: tuple[str, ...] | None
+    """Tree-relative files the patch touches (both names of a rename); None: the whole tree."""
+    why_whole: str = ""
+    """Why the whole tree is checked, when it is."""
+
+    def present(self, tree: Path) -> list[str]:
+        """The scope's files that exist in ``tree`` (an added file is not in the base)."""
+        return [f for f in self.files or () if (tree / f).is_file()]
+
+    def describe(self, tool: str) -> str:
+        if self.files is None:
+            return f"the whole tree ({self.why_whole})"
+        return f"the {len(self.files)} file(s) the patch touches that {tool} reads"
+
+
+def per_file_scope(
+    ctx: ScoringContext, suffixes: Collection[str], configs: Collection[str], tool: str
+) -> PerFileScope:
+    """The files with one of ``suffixes`` the patch touches, or the whole tree when it changes
+    the tool's configuration — a file named one of ``configs`` in any folder (a pyproject.toml
+    only if its ``[tool.<tool>]`` table or ``requires-python`` changes) — or touches too many
+    files."""
+    paths: list[str] = []
+    for change in ctx.patch.files:
+        for path in dict.fromkeys(p for p in (change.old_path, change.path) if p):
+            name = PurePosixPath(path).name
+            if name in configs and (
+                name != "pyproject.toml" or _tool_table_changed(ctx, path, tool)
+            ):
+                return PerFileScope(None, f"the patch changes {tool}'s configuration in {path}")
+            if PurePosixPath(path).suffix in suffixes:
+                paths.append(path)
+    if len(paths) > MAX_PER_FILE:
+        return PerFileScope(None, f"the patch touches {len(paths)} files")
+    return PerFileScope(tuple(dict.fromkeys(paths)))
+
+
+def _tool_table_changed(ctx: ScoringContext, path: str, tool: str) -> bool:
+    """Whether ``[tool.<tool>]`` or ``requires-python`` (ruff's default target version) differs
+    between the base's and the patched ``path``; a file that cannot be read counts as changed."""
+
+    def table(tree: Path) -> object:
+        file = tree / path
+        if not file.exists():
+            return None
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            return data.get("tool", {}).get(tool), data.get("project", {}).get("requires-python")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+            return _UNREADABLE
+
+    before = table(ctx.base)
+    return before is _UNREADABLE or before != table(ctx.patched)
+
+
+_UNREADABLE = object()
