@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import site
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -288,3 +290,22 @@ def write_files(root: Path, files: dict[str, str | None]) -> None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dedent(content))
+
+
+def mypy_cache_rows(cache: Path, module: str) -> dict[str, tuple[float, bytes]]:
+    """mypy's cache entries for one module (``calc/ops``): name → (mtime, content), from the
+    files older mypy writes or the SQLite shards newer mypy keeps them in."""
+    found = {
+        p.name: (p.stat().st_mtime, p.read_bytes())
+        for p in sorted(cache.glob(f"*/{module}.*"))
+        if p.is_file()
+    }
+    for shard in sorted(cache.glob("*/cache*.db")):
+        with contextlib.closing(sqlite3.connect(shard)) as db:
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            for (table,) in tables:
+                rows = db.execute(
+                    f"SELECT path, mtime, data FROM {table} WHERE path LIKE ?", (f"{module}.%",)
+                )
+                found.update({str(path): (float(mtime), bytes(data)) for path, mtime, data in rows})
+    return found

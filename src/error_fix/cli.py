@@ -166,6 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="machine-readable output")
     _forge_flags(m)
 
+    mc_help = (
+        "check the base alone into mypy's cache (before scoring patches on it), or with "
+        "--locate only print the cache's path and key"
+    )
+    mc = sub.add_parser("mypy-cache", help=mc_help, description=mc_help)
+    mc.add_argument("--repo", type=Path, default=Path(), help="git repository (default .)")
+    mc.add_argument("--base", default="HEAD", help="base revision (default HEAD)")
+    mc.add_argument("--config", type=Path, help="TOML file with [tool.error-fix] settings")
+    mc.add_argument("--python", help="the project's interpreter (default: python on PATH)")
+    mc.add_argument(
+        "--locate",
+        action="store_true",
+        help="print path=, key= and restore-prefix= lines (for $GITHUB_OUTPUT); check nothing",
+    )
+
     d = sub.add_parser("demo", help="run a good and a bad fix through `apply` on a throwaway repo")
     d.add_argument(
         "--dir", type=Path, help="where to build the demo repository (default: a temp dir)"
@@ -410,6 +425,31 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mypy_cache(args: argparse.Namespace) -> int:
+    from . import mypy_cache
+    from .pipeline import scoring_env
+    from .scorers.interface import ScorerUnknown
+    from .workspace import resolve_base
+
+    repo = _repo(args)
+    settings = _load_settings(args, repo)
+    base_sha = resolve_base(repo, args.base)
+    env = scoring_env(settings)  # as for scoring: the same environment, the same cache entries
+    try:
+        if args.locate:
+            print(mypy_cache.locate(settings, repo, base_sha, env).lines(), end="")
+            return EXIT_OK
+        warmed = mypy_cache.warm(settings, repo, base_sha, env)
+    except ScorerUnknown as exc:
+        print(f"error-fix: mypy could not check the base: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"mypy checked the base {base_sha[:12]} in {warmed.seconds:.1f}s "
+        f"({warmed.errors} error(s) there); cache {warmed.spot.path}, key {warmed.spot.key}"
+    )
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -423,6 +463,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "queue": cmd_queue,
     "status": cmd_status,
     "monitor": cmd_monitor,
+    "mypy-cache": cmd_mypy_cache,
     "demo": cmd_demo,
 }
 

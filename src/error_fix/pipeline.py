@@ -238,9 +238,7 @@ class PatchApplier:
         timings: Timings,
     ) -> Verdict:
         settings = self.settings
-        env = proc.scrubbed_env(settings.scrub_env)
-        for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"):
-            env.pop(name, None)  # the caller's own coverage must not measure the project
+        env = scoring_env(settings)
         proc.reset_cancel()
         proc.set_parallelism(settings.jobs)
         scorers = self._scorers if self._scorers is not None else all_scorers()
@@ -357,6 +355,15 @@ class PatchApplier:
             raise
         pool.shutdown(wait=True)
         return results
+
+
+def scoring_env(settings: Settings) -> dict[str, str]:
+    """The environment the project's tools get: scrubbed, and without the caller's own
+    coverage, which must not measure the project."""
+    env = proc.scrubbed_env(settings.scrub_env)
+    for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"):
+        env.pop(name, None)
+    return env
 
 
 def _top_level(path: Path) -> Path:

@@ -8,6 +8,8 @@
              where regressions are judged; the patched tree when the patch changes neither tests
              nor harness, the base tree when it changes nothing else
 
+Without a patch there is only the base tree (warming caches before any patch code runs).
+
 The worktrees live in a temporary directory and are removed (with ``git worktree prune``) on exit,
 whatever ended the run. Git hooks are disabled for every git call (see proc.git). Each tree gets
 the checkout's generated files (generated.py) before the setup command runs in it.
@@ -57,7 +59,7 @@ class Workspace:
         self,
         repo: Path,
         base_sha: str,
-        patch: Patch,
+        patch: Patch | None,
         *,
         allow_binary: bool = False,
         setup_command: tuple[str, ...] = (),
@@ -95,10 +97,13 @@ class Workspace:
         self._root = Path(tempfile.mkdtemp(prefix="error-fix-"))
         try:
             self.scratch.mkdir()
-            self.patched = self._add_tree("patched")
-            self._apply(self.patched, self.patch.diff, what="patch")
+            if self.patch is not None:
+                self.patched = self._add_tree("patched")
+                self._apply(self.patched, self.patch.diff, what="patch")
             self.base = self._add_tree("base")
-            if self.patch.test_diff and self.patch.source_diff:
+            if self.patch is None:
+                self.patched = self.base
+            elif self.patch.test_diff and self.patch.source_diff:
                 self.tests = self._add_tree("tests")
                 self._apply(self.tests, self.patch.test_diff, what="test part of the patch")
             self.harness = tuple(harness_changes(self.patch, self.base, self.patched))
@@ -129,6 +134,7 @@ class Workspace:
         return path
 
     def _apply(self, tree: Path, diff: bytes, *, what: str) -> None:
+        assert self.patch is not None
         # --index: the worktree's own index holds the patched tree, so its tree id is exact.
         apply_patch(
             tree,

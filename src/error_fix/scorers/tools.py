@@ -20,6 +20,8 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from .. import proc
+from ..config import Settings
+from ..timings import Timings
 from .interface import ScorerUnknown, ScoringContext
 
 T = TypeVar("T")
@@ -36,20 +38,33 @@ def run_tool(
     ok_codes: Sequence[int] = (0, 1),
 ) -> proc.ProcResult:
     """Run ``python -m module args`` in ``cwd``; ScorerUnknown unless it exits with ``ok_codes``."""
-    python = ctx.settings.tool_python or sys.executable
+    return run_module(ctx.settings, ctx.env, ctx.timings, module, args, cwd, ok_codes)
+
+
+def run_module(
+    settings: Settings,
+    env: dict[str, str],
+    timings: Timings,
+    module: str,
+    args: Sequence[str],
+    cwd: Path,
+    ok_codes: Sequence[int] = (0, 1),
+) -> proc.ProcResult:
+    """``run_tool`` outside a scoring run (warming mypy's cache before one)."""
+    python = settings.tool_python or sys.executable
     try:
         result = proc.run(
             [python, "-m", module, *args],
             cwd=cwd,
-            timeout=ctx.settings.tool_timeout,
-            env=ctx.env,
+            timeout=settings.tool_timeout,
+            env=env,
             limited=True,
         )
     except proc.ToolNotFound:
         raise ScorerUnknown(f"{module} cannot run: interpreter {python} not found") from None
-    ctx.timings.add(f"{module}:{cwd.name}", result.duration_s)
+    timings.add(f"{module}:{cwd.name}", result.duration_s)
     if result.timed_out:
-        raise ScorerUnknown(f"{module} timed out after {ctx.settings.tool_timeout:.0f}s")
+        raise ScorerUnknown(f"{module} timed out after {settings.tool_timeout:.0f}s")
     if f"No module named {module}" in result.stderr:
         raise ScorerUnknown(f"{module} is not installed for {python}")
     if result.returncode not in ok_codes:
