@@ -8,10 +8,13 @@ the tests only use loopback. Without it the install test fails and says how to m
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +39,27 @@ from tests.integration.action_helpers import (
     uses_lines,
     workflow_commands,
 )
-from tests.sample import CALC, DIVIDE_FIX, SampleRepo
+from tests.sample import CALC, DIVIDE_FIX, SampleRepo, git, mypy_cache_rows
 
 WHEELHOUSE = ROOT / ".ci" / "wheelhouse"
 MAKE_WHEELHOUSE = (
     "the action's offline wheelhouse is missing or stale: run `bash .ci/run` once (it needs "
     "the package index), or `python -m pip download --require-hashes --only-binary=:all: "
-    "-r requirements/action.txt -d .ci/wheelhouse` with this interpreter"
+    "-r requirements/action.txt -d .ci/wheelhouse` (and the same with requirements/uv.txt) "
+    "with this interpreter"
 )
-STEP_IDS = ["prepare", None, "install", None, "run"]
+STEP_IDS = [
+    "prepare",
+    None,
+    "install",
+    None,
+    "mypy-cache",
+    "mypy-restore",
+    "mypy-warm",
+    None,
+    "run",
+]
+MYPY_KEY = re.compile(r"error-fix-mypy-linux-[\w]+-mypy[\w.+]+-py3\.\d+-([0-9a-f]{40})")
 CACHE_ACTIONS = re.compile(r"^actions/cache/(restore|save)@[0-9a-f]{40}$")
 
 
@@ -203,15 +218,62 @@ def _wheelhouse() -> Path:
     stamp = WHEELHOUSE / ".stamp"
     if not stamp.is_file():
         pytest.fail(MAKE_WHEELHOUSE)
-    digest = subprocess.run(
-        ["sha256sum", str(ROOT / "requirements" / "action.txt")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[0]
-    if stamp.read_text().split()[0] != digest:
+    locks = b"".join((ROOT / "requirements" / n).read_bytes() for n in ("action.txt", "uv.txt"))
+    if stamp.read_text().split()[0] != hashlib.sha256(locks).hexdigest():
         pytest.fail(MAKE_WHEELHOUSE)
     return WHEELHOUSE
+
+
+def _offline(wheelhouse: Path, tmp_path: Path) -> dict[str, str]:
+    """pip (and, through the action, uv) installing from the wheelhouse alone; uv's own cache
+    empty, so every install is cold."""
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_CONFIG_FILE": os.devnull,
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+    }
+
+
+def _wheelhouse_without(tmp_path: Path, name: str, tamper: str | None = None) -> Path:
+    """A copy of the wheelhouse without ``name``'s wheel, and with ``tamper``'s altered."""
+    copy = tmp_path / "wheelhouse"
+    copy.mkdir()
+    for wheel in _wheelhouse().glob("*.whl"):
+        if wheel.name.startswith(f"{name}-"):
+            continue
+        if tamper is not None and wheel.name.startswith(f"{tamper}-"):
+            (copy / wheel.name).write_bytes(wheel.read_bytes() + b"\0")
+        else:
+            (copy / wheel.name).symlink_to(wheel)
+    return copy
+
+
+class ActionsCache:
+    """actions/cache as a runner has it: save keeps a copy of a path under a key (once: a key
+    is never overwritten), restore brings back the exact key, else the newest whose key starts
+    with the restore key, and says whether it was an exact hit."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.saved: dict[str, Path] = {}
+
+    def save(self, path: str, key: str) -> dict[str, str]:
+        if key not in self.saved:
+            copy = self.root / f"entry{len(self.saved)}"
+            shutil.copytree(path, copy, symlinks=True)
+            self.saved[key] = copy
+        return {}
+
+    def restore(self, path: str, key: str, restore_keys: str = "") -> dict[str, str]:
+        found = key if key in self.saved else None
+        if found is None and restore_keys:
+            found = next((k for k in reversed(self.saved) if k.startswith(restore_keys)), None)
+        if found is None:
+            return {}
+        shutil.copytree(self.saved[found], path, symlinks=True, dirs_exist_ok=True)
+        return {"cache-hit": "true" if found == key else "false", "cache-matched-key": found}
 
 
 class ActionRunner:
@@ -222,8 +284,11 @@ class ActionRunner:
         self.workspace = workspace
         self.root = root
         self.base_env = env
+        self.cache = ActionsCache(root / "actions-cache")
 
     def run(self, **given: str) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+        """Every step (``uses`` ones against ``self.cache``); returns the ``with:`` of each
+        cache step that ran, by step name, and every step's outputs, result and seconds."""
         github = {"token": "", "action_path": str(self.action_path)}
         context: dict[str, Any] = {
             "inputs": input_values(given, github),
@@ -238,11 +303,18 @@ class ActionRunner:
             if not evaluate(str(step.get("if", "true")), context):
                 continue
             if "uses" in step:
-                assert CACHE_ACTIONS.match(step["uses"]), step["uses"]
-                due[step["uses"].split("@")[0]] = {
-                    k: interpolate(str(v), context) for k, v in step["with"].items()
-                }
-                continue  # a cache miss: restore finds nothing, save is recorded above
+                match = CACHE_ACTIONS.match(step["uses"])
+                assert match, step["uses"]
+                values = {k: interpolate(str(v), context) for k, v in step["with"].items()}
+                due[step["name"]] = values
+                restore_keys = values.get("restore-keys", "")
+                outputs = (
+                    self.cache.restore(values["path"], values["key"], restore_keys)
+                    if match.group(1) == "restore"
+                    else self.cache.save(values["path"], values["key"])
+                )
+                context["steps"][step.get("id", f"step{n}")] = {"outputs": outputs}
+                continue
             files = RunnerFiles(self.root / f"step{n}")
             env = runner_env(files, self.workspace)
             for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
@@ -250,12 +322,14 @@ class ActionRunner:
             env.update(self.base_env)
             env["GITHUB_ACTION_PATH"] = str(self.action_path)
             env.update({k: interpolate(str(v), context) for k, v in step.get("env", {}).items()})
+            start = time.monotonic()
             result = run_bash(step["run"], env, cwd=self.workspace)
             outputs = read_file_commands(files.output)
             context["steps"][step.get("id", f"step{n}")] = {
                 "outputs": outputs,
                 "result": result,
                 "files": files,
+                "seconds": time.monotonic() - start,
             }
             if step.get("id") != "run":
                 assert result.returncode == 0, result.stdout + result.stderr
@@ -263,31 +337,53 @@ class ActionRunner:
 
 
 @pytest.mark.slow
-def test_the_action_installs_offline_with_hashes_and_scores_a_project(tmp_path: Path) -> None:
-    wheelhouse = _wheelhouse()
+def test_the_action_installs_offline_with_uv_and_keeps_its_caches_between_runs(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
     action_path = _action_folder(tmp_path / "action")
     repo = SampleRepo(tmp_path / "project", CALC)
     patch = repo.patch_file(DIVIDE_FIX, tmp_path / "artifact", error={"id": "div-zero"})
-    offline = {
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
-        "PIP_CONFIG_FILE": os.devnull,
-    }
-    runner = ActionRunner(action_path, repo.path, tmp_path / "runner", offline)
+    runner = ActionRunner(
+        action_path, repo.path, tmp_path / "runner", _offline(_wheelhouse(), tmp_path)
+    )
 
     due, steps = runner.run(mode="score", patch=str(patch))
     prepare = steps["prepare"]["outputs"]
     venv = action_path / ".error-fix-venv"
     assert prepare["venv"] == str(venv)
-    assert prepare["cache"] == "true"  # score: the one mode that uses the cache
+    assert prepare["cache"] == prepare["mypy-cache"] == "true"  # score: the mode that caches
     key = prepare["key"]
     assert re.fullmatch(
         r"error-fix-venv-Linux-X64-py3\.\d+\.\d+-[0-9a-f]{8}-[0-9a-f]{16}-[0-9a-f]{16}", key
     )
-    restore, save = due["actions/cache/restore"], due["actions/cache/save"]
-    assert restore == save == {"path": str(venv), "key": key}
-    assert steps["install"]["outputs"] == {"installed": "true"}
+    assert due["Restore error-fix's environment"] == {"path": str(venv), "key": key}
+    assert due["Save error-fix's environment"] == {"path": str(venv), "key": key}
+    install = steps["install"]
+    assert install["outputs"] == {"installed": "true", "installer": "uv"}
+    assert "::warning" not in install["result"].stdout
+    record_property("cold_install_seconds_uv", round(install["seconds"], 2))
+    print(f"cold install with uv: {install['seconds']:.1f}s")  # the issue's budget: 10 s
     assert (venv / ".error-fix-key").read_text().strip() == key
+
+    # mypy's cache of the base: located in the state directory, missed, checked into by the base
+    # alone and saved, all before the run step; the patch's own check comes after the save.
+    spot = steps["mypy-cache"]["outputs"]
+    cache = repo.path / ".state" / "cache" / "mypy"
+    assert spot["path"] == str(cache)
+    tree = git(repo.path, "rev-parse", "HEAD^{tree}").strip()
+    assert MYPY_KEY.fullmatch(spot["key"]) and spot["key"].endswith(f"-{tree}")
+    assert spot["key"].startswith(spot["restore-prefix"])
+    assert due["Restore mypy's cache of the base"] == {
+        "path": str(cache),
+        "key": spot["key"],
+        "restore-keys": spot["restore-prefix"],
+    }
+    assert steps["mypy-restore"]["outputs"] == {}  # a miss
+    assert steps["mypy-warm"]["outputs"] == {"warmed": "true"}
+    assert due["Save mypy's cache of the base"] == {"path": str(cache), "key": spot["key"]}
+    saved_ops = mypy_cache_rows(runner.cache.saved[spot["key"]], "calc/ops")
+    assert saved_ops  # the base's ops.py, checked
+    assert saved_ops != mypy_cache_rows(cache, "calc/ops")  # since re-checked as patched
     run = steps["run"]
     assert run["result"].returncode == 0, run["result"].stdout + run["result"].stderr
     outputs = run["outputs"]
@@ -296,10 +392,21 @@ def test_the_action_installs_offline_with_hashes_and_scores_a_project(tmp_path: 
     assert len(groups) == 6 and all(": ok, score 1.00" in g for g in groups)
     assert groups[-1].startswith("Mutation: ")  # its plug-ins are in the wheel
 
+    # A fresh runner (nothing on disk): both caches restored exactly, nothing installed, mypy
+    # not run before scoring, nothing saved again; the same decision.
+    shutil.rmtree(venv)
+    shutil.rmtree(repo.path / ".state")
+    due, steps = runner.run(mode="score", patch=str(patch))
+    assert steps["install"]["outputs"] == {"installed": "false"}
+    assert steps["mypy-restore"]["outputs"]["cache-hit"] == "true"
+    assert "mypy-warm" not in steps
+    assert not [name for name in due if name.startswith("Save")]
+    assert steps["run"]["outputs"]["decision"] == "auto_merge"
+
     # Again, as a later step of the same job: nothing reinstalled, nothing saved; mode install
     # puts error-fix (and only it) on PATH.
     due, steps = runner.run(mode="install")
-    assert due == {}
+    assert due == {}  # mode install keeps no cache
     assert steps["prepare"]["outputs"]["key"] == key
     assert steps["install"]["outputs"] == {"installed": "false"}
     run = steps["run"]
@@ -319,23 +426,34 @@ def test_the_action_installs_offline_with_hashes_and_scores_a_project(tmp_path: 
 
 
 @pytest.mark.slow
-def test_a_wheel_that_does_not_match_its_hash_stops_the_install(tmp_path: Path) -> None:
-    wheelhouse = _wheelhouse()
-    tampered = tmp_path / "wheelhouse"
-    tampered.mkdir()
-    for wheel in wheelhouse.glob("*.whl"):
-        if wheel.name.startswith("tenacity-"):
-            (tampered / wheel.name).write_bytes(wheel.read_bytes() + b"\0")
-        else:
-            (tampered / wheel.name).symlink_to(wheel)
+def test_where_uv_cannot_be_had_the_action_installs_with_pip(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    wheelhouse = _wheelhouse_without(tmp_path, "uv")
     action_path = _action_folder(tmp_path / "action")
     repo = SampleRepo(tmp_path / "project", CALC)
     runner = ActionRunner(
-        action_path,
-        repo.path,
-        tmp_path / "runner",
-        {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tampered), "PIP_CONFIG_FILE": os.devnull},
+        action_path, repo.path, tmp_path / "runner", _offline(wheelhouse, tmp_path)
     )
-    with pytest.raises(AssertionError, match="DO NOT MATCH THE HASHES"):
+    _, steps = runner.run(mode="install", cache="false")
+    install = steps["install"]
+    assert install["outputs"] == {"installed": "true", "installer": "pip"}
+    assert "uv could not install error-fix here; installing with pip" in install["result"].stdout
+    record_property("cold_install_seconds_pip", round(install["seconds"], 2))
+    print(f"cold install with pip: {install['seconds']:.1f}s")
+    executable = steps["run"]["outputs"]["executable"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
+    version = subprocess.run([executable, "--version"], capture_output=True, text=True, env=clean)
+    assert version.stdout.startswith("error-fix "), version.stderr
+
+
+@pytest.mark.slow
+def test_a_wheel_that_does_not_match_its_hash_stops_the_install(tmp_path: Path) -> None:
+    tampered = _wheelhouse_without(tmp_path, "nothing", tamper="tenacity")
+    action_path = _action_folder(tmp_path / "action")
+    repo = SampleRepo(tmp_path / "project", CALC)
+    runner = ActionRunner(action_path, repo.path, tmp_path / "runner", _offline(tampered, tmp_path))
+    # uv refuses the wheel; pip, tried next, refuses it too.
+    with pytest.raises(AssertionError, match="(?s)[Hh]ash mismatch.*DO NOT MATCH THE HASHES"):
         runner.run(mode="install")
     assert not (action_path / ".error-fix-venv" / ".error-fix-key").exists()
