@@ -5,6 +5,8 @@ DESIGN.md "Performance budget" (target: the whole decision within 1.3x the proje
 test-suite time).
 
     python benchmarks/decision_overhead.py [--runs 5] [--out FILE] [--keep DIR]
+    python benchmarks/decision_overhead.py --project REPO --base REV --fix REV --python PY
+        [--test-args "tests -x"] [--runs 5] [--out FILE] [--keep DIR]
 
 Run it with the interpreter that has error-fix installed: the sample project's tests run with
 that same interpreter (``--python sys.executable``; ``--python PY`` picks another one that has
@@ -23,6 +25,13 @@ prints; nothing here asserts on time. Steps:
 5. startup: ``error-fix --help`` and ``python -X importtime -c "import error_fix.cli"``;
 6. requests the GitHub forge makes to publish the clean-fix verdict (publish_requests.py);
 7. everything to --out as JSON, and a summary on stdout.
+
+Real-project mode (``--project``): your own repository instead of the sample. It is cloned into
+the work directory and checked out at ``--base``; the patch is ``git diff --base --fix`` (an
+upstream bug fix, say); ``--python`` is an interpreter of the environment where the project's
+suite passes (its venv), ``--test-args`` what its suite needs after ``python -m pytest`` (the
+same arguments go to error-fix's ``--test-command``). Steps 3, 4 and 7 run as above, with that
+one patch (``fix``); the expected outcome is a decision with no scorer ``unknown``.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import datetime as dt
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -85,6 +95,7 @@ EXPECTED = {
     "clean-fix": "auto_merge or auto_merge_pr, no gate",
     "regression": "manual_review with a regression gate",
     "security": "manual_review with a security gate",
+    "fix": "a decision (not rejected), no scorer unknown",
 }
 
 
@@ -111,6 +122,39 @@ def make_project(repo: Path) -> dict[str, Any]:
         "return annotations in dates.weekday_name and cache.LRUCache.get (mypy); the counts "
         "error-fix found on the base are the scorers' `preexisting` (patches.*.base_debt)",
     }
+
+
+def make_real_project(source: Path, base: str, fix: str, repo: Path, patch: Path) -> dict[str, Any]:
+    """Clone ``source`` into ``repo`` at ``base``; write ``git diff base fix`` to ``patch``."""
+    base_sha = git(source, "rev-parse", "--verify", f"{base}^{{commit}}").strip()
+    fix_sha = git(source, "rev-parse", "--verify", f"{fix}^{{commit}}").strip()
+    git(repo.parent, "clone", "--quiet", "--no-checkout", str(source), str(repo))
+    git(repo, "checkout", "--quiet", "--detach", base_sha)
+    patch.write_text(git(source, "diff", "--binary", base_sha, fix_sha), encoding="utf-8")
+    files = [name for name in git(repo, "ls-files", "-z").split("\0") if name]
+    sources = [p for p in files if p.endswith(".py") and not _is_test_file(p)]
+    changed = [line for line in git(source, "diff", "--name-only", base_sha, fix_sha).split()]
+    return {
+        "name": source.resolve().name.removesuffix(".git"),
+        "source": str(source),
+        "base": base_sha,
+        "fix": fix_sha,
+        "fix_subject": git(source, "log", "-1", "--format=%s", fix_sha).strip(),
+        "fix_files": changed,
+        "modules": len(sources),
+        "files": len(files),
+    }
+
+
+def _is_test_file(path: str) -> bool:
+    parts = Path(path).parts
+    name = parts[-1]
+    return (
+        any(p in ("tests", "test", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 def pytest_counts(output: str) -> dict[str, int]:
@@ -178,16 +222,24 @@ def clean_env() -> dict[str, str]:
 class Bench:
     """Runs the plain suite and `error-fix score`, keeping what went wrong."""
 
-    def __init__(self, repo: Path, env: Mapping[str, str], retry_wait: float, python: str) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        env: Mapping[str, str],
+        retry_wait: float,
+        python: str,
+        test_args: Sequence[str] = (),
+    ) -> None:
         self.repo = repo
         self.python = python
         self.env = dict(env)
         self.retry_wait = retry_wait
+        self.test_args = list(test_args)
         self.error_fix = error_fix_command()
         self.problems: list[str] = []
 
     def plain(self) -> Timed:
-        result = run([self.python, *PLAIN_ARGS], self.repo, self.env)
+        result = run([self.python, *PLAIN_ARGS, *self.test_args], self.repo, self.env)
         if result.returncode != 0:
             self.note(f"plain suite exited {result.returncode}: {_tail(result.stdout, 3)}")
         return result
@@ -216,6 +268,8 @@ class Bench:
             *("score", "--repo", str(self.repo), "--patch", str(patch)),
             *("--python", self.python, "--json"),
         ]
+        if self.test_args:
+            cmd += ["--test-command", shlex.join(["python", "-m", "pytest", *self.test_args])]
         for attempt in (1, 2):
             result = run(cmd, self.repo, self.env)
             try:
@@ -328,6 +382,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=sys.executable,
         help="interpreter for the generated project's tests (needs pytest; default: this one)",
     )
+    real = parser.add_argument_group("real-project mode (instead of the sample project)")
+    real.add_argument("--project", type=Path, help="a git repository (checkout or bare)")
+    real.add_argument("--base", help="the base revision the fix applies to")
+    real.add_argument("--fix", help="the fix: the patch is `git diff BASE FIX`")
+    real.add_argument(
+        "--test-args",
+        default="",
+        help="what the suite needs after `python -m pytest`, e.g. 'tests' (one string)",
+    )
     parser.add_argument(
         "--retry-wait",
         type=float,
@@ -336,6 +399,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     runs = max(5, args.runs)
+    if args.project is not None and not (args.base and args.fix):
+        parser.error("--project needs --base and --fix")
+    if args.project is None and (args.base or args.fix or args.test_args):
+        parser.error("--base, --fix and --test-args go with --project")
     if args.keep is not None:
         if args.keep.exists() and any(args.keep.iterdir()):
             parser.error(f"--keep {args.keep}: must be empty or absent")
@@ -345,6 +412,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="decision-overhead-"))
     python = os.path.abspath(args.python) if os.sep in args.python else args.python
     try:
+        if args.project is not None:
+            return _run_real(
+                workdir,
+                runs,
+                args.out.resolve(),
+                args.retry_wait,
+                python,
+                (args.project.resolve(), args.base, args.fix),
+                shlex.split(args.test_args),
+            )
         return _run(workdir, runs, args.out.resolve(), args.retry_wait, args.keep, python)
     finally:
         if args.keep is None:
@@ -379,16 +456,7 @@ def _run(
     summaries = {
         name: summarize_patch(name, results[name], EXPECTED[name], bench.note) for name in patches
     }
-    warm_clean = results["clean-fix"].warmup
-    if warm_clean is not None:
-        summaries["clean-fix"]["cold"] = {
-            "score_s": round(warm_clean.wall_s, 3),
-            "plain_s": round(warm_plain, 3),
-            "ratio": round(warm_clean.wall_s / warm_plain, 3),
-            "duration_s": warm_clean.verdict.get("duration_s"),
-            "timings": warm_clean.verdict.get("timings"),
-            "note": "the warm-up: first decision on the repository (empty .state/cache)",
-        }
+    _add_cold(summaries["clean-fix"], results["clean-fix"], warm_plain)
 
     print("measuring startup ...", flush=True)
     startup = measure_startup(env, runs)
@@ -399,44 +467,117 @@ def _run(
     else:
         publish = {"measured": False, "why": "no clean-fix verdict"}
 
+    report = _report(
+        {**project, "name": "shopkit", "path": str(repo) if keep is not None else None},
+        python,
+        [],
+        env,
+        runs,
+        load_at_start,
+        warm_plain,
+        sanity,
+        summaries,
+        out,
+    )
+    report.update(startup=startup, publish=publish, problems=bench.problems)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_summary(report)
+    return 0
+
+
+def _add_cold(summary: dict[str, Any], result: PatchResult, warm_plain: float) -> None:
+    """The patch's warm-up was the first decision on the repository: report it as "cold"."""
+    warm = result.warmup
+    if warm is not None:
+        summary["cold"] = {
+            "score_s": round(warm.wall_s, 3),
+            "plain_s": round(warm_plain, 3),
+            "ratio": round(warm.wall_s / warm_plain, 3),
+            "duration_s": warm.verdict.get("duration_s"),
+            "timings": warm.verdict.get("timings"),
+            "note": "the warm-up: first decision on the repository (empty .state/cache)",
+        }
+
+
+def _report(
+    project: dict[str, Any],
+    python: str,
+    test_args: list[str],
+    env: Mapping[str, str],
+    runs: int,
+    load_at_start: list[float] | None,
+    warm_plain: float,
+    sanity: dict[str, dict[str, Any]],
+    summaries: dict[str, dict[str, Any]],
+    out: Path,
+) -> dict[str, Any]:
+    """The JSON report: machine, error-fix, project, and the per-patch summaries."""
     version = run([*error_fix_command(), "--version"], REPO_ROOT, env).stdout.strip()
-    report: dict[str, Any] = {
+    command = [*error_fix_command(), "score", "--repo", "…", "--patch", "…", "--python", python]
+    if test_args:
+        command += ["--test-command", shlex.join(["python", "-m", "pytest", *test_args])]
+    return {
         "benchmark": "decision_overhead",
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {**machine_info(), "load_average_at_start": load_at_start},
         "error_fix": {
             "version": version.removeprefix("error-fix ") or None,
-            "command": [
-                *error_fix_command(),
-                "score",
-                "--repo",
-                "…",
-                "--patch",
-                "…",
-                "--python",
-                python,
-                "--json",
-            ],
+            "command": [*command, "--json"],
         },
         "project": {
             **project,
-            "path": str(repo) if keep is not None else None,
             "python": python,
             "python_version": run(
                 [python, "-c", "import platform; print(platform.python_version())"], HERE, env
             ).stdout.strip(),
-            "plain_command": [python, *PLAIN_ARGS],
+            "plain_command": [python, *PLAIN_ARGS, *test_args],
             "plain_warmup_s": round(warm_plain, 3),
         },
         "runs": runs,
         "warmup": "one plain run and one score per patch before the measured runs, not counted",
         "sanity": sanity,
         "patches": summaries,
-        "startup": startup,
-        "publish": publish,
-        "problems": bench.problems,
+        "startup": None,
+        "publish": None,
+        "problems": [],
         "out": str(out),
     }
+
+
+def _run_real(
+    workdir: Path,
+    runs: int,
+    out: Path,
+    retry_wait: float,
+    python: str,
+    source: tuple[Path, str, str],
+    test_args: list[str],
+) -> int:
+    env = clean_env()
+    load_at_start = load_average()
+    repo, patch_dir = workdir / "project", workdir / "patches"
+    patch_dir.mkdir(parents=True)
+    patch = patch_dir / "fix.patch"
+    print(f"cloning {source[0]} at {source[1]} ...", flush=True)
+    project = make_real_project(*source, repo, patch)
+    bench = Bench(repo, env, retry_wait, python, test_args)
+    collected = run([python, *PLAIN_ARGS, *test_args, "--collect-only"], repo, env)
+    counted = re.search(r"(\d+) tests? collected", collected.stdout)
+    project["tests"] = int(counted[1]) if counted else None
+    results, warm_plain = measure(bench, {"fix": patch}, runs, workdir)
+    sanity = {
+        "fix": {
+            "ok": not any(p.startswith("plain suite exited") for p in bench.problems),
+            "check": "the plain suite passes on the base in its own environment",
+        }
+    }
+    summaries = {"fix": summarize_patch("fix", results["fix"], EXPECTED["fix"], bench.note)}
+    _add_cold(summaries["fix"], results["fix"], warm_plain)
+    report = _report(
+        project, python, test_args, env, runs, load_at_start, warm_plain, sanity, summaries, out
+    )
+    report["problems"] = bench.problems
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_summary(report)

@@ -71,6 +71,8 @@ def gate_names(verdict: Mapping[str, Any]) -> list[str]:
 
 def as_expected(name: str, verdict: Mapping[str, Any]) -> bool:
     decision, gates = verdict.get("decision"), gate_names(verdict)
+    if name == "fix":  # a real project's fix: any decision, every scorer able to score
+        return decision not in (None, "rejected") and not unknown_scorers(verdict)
     if name == "clean-fix":
         return decision in ("auto_merge", "auto_merge_pr") and not gates
     wanted = "regression" if name == "regression" else "security"
@@ -212,10 +214,15 @@ def print_summary(report: Mapping[str, Any]) -> None:
     print()
     print("=" * 78)
     print(
-        f"decision overhead — shopkit: {project['modules']} modules, {project['tests']} tests; "
-        f"project tests on Python {project['python_version']} (error-fix on {machine['python']}), "
-        f"{machine['cpu_count']} CPUs"
+        f"decision overhead — {project['name']}: {project['modules']} modules, "
+        f"{project['tests']} tests; project tests on Python {project['python_version']} "
+        f"(error-fix on {machine['python']}), {machine['cpu_count']} CPUs"
     )
+    if project.get("fix"):
+        print(
+            f"patch: git diff {project['base'][:12]} {project['fix'][:12]} "
+            f"({project['fix_subject']}: {', '.join(project['fix_files'])})"
+        )
     print(
         f"load average (1/5/15 min) at start {machine['load_average_at_start']}, "
         f"at end {machine['load_average']}"
@@ -238,12 +245,13 @@ def print_summary(report: Mapping[str, Any]) -> None:
         ("mutation stage / plain", "mutation_over_plain"),
     ):
         print(f"{label:<30}" + "".join(_fmt(patches[n].get(key)) for n in names))
-    cold = patches.get("clean-fix", {}).get("cold")
+    first = names[0]
+    cold = patches[first].get("cold")
     if cold:
         print(
-            f"clean-fix cold (first decision, empty mypy cache): score {cold['score_s']:.2f}s, "
+            f"{first} cold (first decision, empty mypy cache): score {cold['score_s']:.2f}s, "
             f"plain warm-up {cold['plain_s']:.2f}s -> {cold['ratio']:.2f}; "
-            f"warm median {patches['clean-fix']['score_median_s']:.2f}s"
+            f"warm median {patches[first]['score_median_s']:.2f}s"
         )
     reference = patches.get("clean-fix", {}).get("coverage_reference")
     if reference:
@@ -285,7 +293,23 @@ def print_summary(report: Mapping[str, Any]) -> None:
     for n in names:
         if not patches[n]["as_expected"]:
             print(f"WARNING: {n}: expected {patches[n]['expected']}")
+    _print_startup_and_publish(report)
+    problems = list(dict.fromkeys(report["problems"]))
+    if problems:
+        print(f"\nproblems seen during the run ({len(report['problems'])}, distinct below):")
+    for problem in problems:
+        print(f"WARNING: {problem}")
+    print(f"\nwritten: {report['out']}")
+    ratio = patches[first].get("ratio_median")
+    shown = f"{ratio:.2f}" if isinstance(ratio, float) else "not measured"
+    print(f"{first}: score/plain = {shown} (median of {len(patches[first].get('ratios', []))})")
+
+
+def _print_startup_and_publish(report: Mapping[str, Any]) -> None:
+    """The sample project's extras (real-project mode measures neither)."""
     startup = report["startup"]
+    if startup is None:
+        return
     print(
         f"\nstartup: error-fix --help median {startup['help_median_s']:.3f}s "
         f"(runs: {', '.join(f'{t:.3f}' for t in startup['help_s'])})"
@@ -310,16 +334,6 @@ def print_summary(report: Mapping[str, Any]) -> None:
     else:
         print("\npublish requests: not measured (GitHub forge unavailable)")
         print(f"  ({publish.get('why')})")
-    problems = list(dict.fromkeys(report["problems"]))
-    if problems:
-        print(f"\nproblems seen during the run ({len(report['problems'])}, distinct below):")
-    for problem in problems:
-        print(f"WARNING: {problem}")
-    print(f"\nwritten: {report['out']}")
-    clean = patches.get("clean-fix", {})
-    ratio = clean.get("ratio_median")
-    shown = f"{ratio:.2f}" if isinstance(ratio, float) else "not measured"
-    print(f"clean-fix: score/plain = {shown} (median of {len(clean.get('ratios', []))})")
 
 
 def _one(values: Sequence[object]) -> object:
