@@ -101,6 +101,8 @@ def test_ruff_and_bandit_read_only_the_files_the_patch_touches(tmp_path: Path) -
     assert security["details"]["bandit_checked"] == (
         "the 1 file(s) the patch touches that bandit reads"  # the test file is not a package's
     )
+    assert "bandit:trees" in verdict.timings  # both trees' files in one bandit process
+    assert "bandit:base" not in verdict.timings
     # Deleting a file with debt: read in the base, where its findings are, and counted fixed.
     deleted = score(repo, {"src/calc/legacy.py": None}, tmp_path / "d", [LintScorer()])
     assert deleted.scorers["lint"]["details"] | {"config": None} == {
@@ -208,6 +210,16 @@ def test_shell_true_fires_the_security_gate_even_when_everything_else_is_perfect
     others = {n: s["score"] for n, s in verdict.scorers.items() if n != "security"}
     assert others == {"tests": 1.0, "lint": 1.0, "types": 1.0, "coverage": 1.0}
     assert verdict.decision is PatchDecision.MANUAL_REVIEW
+
+
+def test_the_projects_bandit_configuration_is_read_in_each_tree(tmp_path: Path) -> None:
+    pyproject = dedent(CALC["pyproject.toml"]) + '\n[tool.bandit]\nskips = ["B404"]\n'
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "pyproject.toml": pyproject})
+    verdict = score(repo, {"src/calc/shell.py": SHELL}, tmp_path, [SecurityScorer()])
+    security = verdict.scorers["security"]
+    assert [f["rule"] for f in security["findings"]] == ["B602"]  # B404 skipped, as configured
+    assert "bandit:patched" in verdict.timings  # in the tree, as a tree of its own
+    assert "bandit:trees" not in verdict.timings
 
 
 def test_a_second_copy_of_an_existing_bandit_issue_is_introduced(tmp_path: Path) -> None:

@@ -36,9 +36,11 @@ def run_tool(
     args: Sequence[str],
     cwd: Path,
     ok_codes: Sequence[int] = (0, 1),
+    label: str | None = None,
 ) -> proc.ProcResult:
-    """Run ``python -m module args`` in ``cwd``; ScorerUnknown unless it exits with ``ok_codes``."""
-    return run_module(ctx.settings, ctx.env, ctx.timings, module, args, cwd, ok_codes)
+    """Run ``python -m module args`` in ``cwd``; ScorerUnknown unless it exits with ``ok_codes``.
+    Its time is ``<module>:<label>`` in the timings (default: the tree's name)."""
+    return run_module(ctx.settings, ctx.env, ctx.timings, module, args, cwd, ok_codes, label)
 
 
 def run_module(
@@ -49,6 +51,7 @@ def run_module(
     args: Sequence[str],
     cwd: Path,
     ok_codes: Sequence[int] = (0, 1),
+    label: str | None = None,
 ) -> proc.ProcResult:
     """``run_tool`` outside a scoring run (warming mypy's cache before one)."""
     python = settings.tool_python or sys.executable
@@ -62,7 +65,7 @@ def run_module(
         )
     except proc.ToolNotFound:
         raise ScorerUnknown(f"{module} cannot run: interpreter {python} not found") from None
-    timings.add(f"{module}:{cwd.name}", result.duration_s)
+    timings.add(f"{module}:{label or cwd.name}", result.duration_s)
     if result.timed_out:
         raise ScorerUnknown(f"{module} timed out after {settings.tool_timeout:.0f}s")
     if f"No module named {module}" in result.stderr:
