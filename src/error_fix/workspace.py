@@ -106,8 +106,11 @@ class Workspace:
             elif self.patch.test_diff and self.patch.source_diff:
                 self.tests = self._add_tree("tests")
                 self._apply(self.tests, self.patch.test_diff, what="test part of the patch")
-            self.harness = tuple(harness_changes(self.patch, self.base, self.patched))
-            self.regression = self._add_regression_tree()
+            if self.patch is not None:
+                self.harness = tuple(harness_changes(self.patch, self.base, self.patched))
+                self.regression = self._add_regression_tree(self.patch)
+            else:
+                self.regression = self.base
             for tree in self._trees:
                 self._setup(tree)
         except BaseException:
@@ -161,16 +164,16 @@ class Workspace:
             self._generated = find_generated(self.repo, self.base_sha, self._carry_max_bytes)
         self._kept.update(self._generated.carry_into(tree))
 
-    def _add_regression_tree(self) -> Path:
+    def _add_regression_tree(self, patch: Patch) -> Path:
         """The patch's source part on the base, with the base's version of every harness file."""
         harness = {change.path for change in self.harness}
-        source = [f for f in self.patch.files if not f.is_test and f.path not in harness]
-        if not self.patch.test_diff and not harness:
+        source = [f for f in patch.files if not f.is_test and f.path not in harness]
+        if not patch.test_diff and not harness:
             return self.patched
         if not source:
             return self.base
         tree = self._add_tree("regression")
-        self._apply(tree, self.patch.source_diff, what="source part of the patch")
+        self._apply(tree, patch.source_diff, what="source part of the patch")
         for path in sorted(harness):
             if proc.git(tree, "cat-file", "-e", f"{self.base_sha}:{path}", check=False).ok:
                 proc.git(tree, "checkout", self.base_sha, "--", path)
