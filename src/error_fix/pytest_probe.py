@@ -8,14 +8,17 @@ error_fix and must run on any Python the project uses. It:
   ``ERROR_FIX_SOURCE_ROOTS`` — with the project's coverage when it has one, else error-fix's own
   copy from ``ERROR_FIX_COVERAGE_FALLBACK``, so the one patched test run also measures patch
   coverage — paused during the tests ``ERROR_FIX_COVERAGE_PAUSE`` names (one per line);
+- collects the whole suite but runs only the tests ``ERROR_FIX_RUN_ONLY`` names (one per line),
+  when set: one session is then both a tree's collection and a run of a few of its tests;
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
 - checks every report against what the test really raised: a phase that raised (other than a
   skip) must not be reported passed, nor skipped unless the test is an expected failure — a
   report rewritten by another hook is recorded, and error-fix refuses to trust the run;
 - writes ``ERROR_FIX_PROBE_OUT`` (``<that>.<worker>`` from a pytest-xdist worker): collection
-  errors, the tests selected and deselected (and, when only collecting, those their own marks
-  skip), rewritten reports, and the file each project module was imported from, which proves
-  the tests ran the worktree's code and not an installed copy.
+  errors (each with the exception that stopped the import), the tests selected and deselected
+  (and, when only collecting, those their own marks skip), rewritten reports, and the file each
+  project module was imported from, which proves the tests ran the worktree's code and not an
+  installed copy.
 """
 
 from __future__ import annotations
@@ -29,20 +32,27 @@ from typing import Any
 import pytest
 
 _coverage: Any = None
-_collect_errors: list[str] = []
+_slipcover: Any = None
+_engine = ""
+_collect_errors: dict[str, str] = {}
 _selected: list[str] | None = None
 _deselected: list[str] = []
 _skipped_by_marks: list[str] = []
 _raised: dict[tuple[str, str], type[BaseException]] = {}
 _rewritten: dict[str, str] = {}
 _SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipTest)
+_run_only = tuple(s for s in os.environ.get("ERROR_FIX_RUN_ONLY", "").split("\n") if s)
 _unmeasured = tuple(s for s in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split("\n") if s)
 
 
 def _start_coverage() -> None:
-    global _coverage
+    global _coverage, _engine
     data_file = os.environ.get("ERROR_FIX_COVERAGE_DATA")
     if not data_file:
+        return
+    roots = [r for r in os.environ.get("ERROR_FIX_SOURCE_ROOTS", "").split(os.pathsep) if r]
+    include = [f for f in os.environ.get("ERROR_FIX_COVERAGE_INCLUDE", "").split(os.pathsep) if f]
+    if not _unmeasured and _start_slipcover(roots or include):
         return
     if sys.version_info >= (3, 12):
         # sys.monitoring costs far less than a trace function; line coverage needs no more.
@@ -55,8 +65,6 @@ def _start_coverage() -> None:
             return
         sys.path.append(fallback)
         import coverage
-    roots = [r for r in os.environ.get("ERROR_FIX_SOURCE_ROOTS", "").split(os.pathsep) if r]
-    include = [f for f in os.environ.get("ERROR_FIX_COVERAGE_INCLUDE", "").split(os.pathsep) if f]
     _coverage = coverage.Coverage(
         data_file=data_file,
         data_suffix=True,
@@ -66,6 +74,96 @@ def _start_coverage() -> None:
         branch=False,
     )
     _coverage.start()
+    _engine = "coverage " + getattr(coverage, "__version__", "") + f" ({_coverage_core()})"
+
+
+def _coverage_core() -> str:
+    """Which of coverage's engines runs: sysmon, ctrace or pytrace."""
+    try:
+        return str(_coverage._collector.tracer_name())
+    except Exception:  # another coverage version: its engine is not known
+        return os.environ.get("COVERAGE_CORE", "tracer")
+
+
+def _start_slipcover(sources: list[str]) -> bool:
+    """Measure with slipcover on Python 3.10 and 3.11: it instruments the measured files'
+    bytecode when they are imported and removes a line's probe once it ran, so measured code
+    runs at nearly full speed, where coverage's trace function slows every call. Only
+    error-fix's own copy is used (its probe is a stable-ABI extension), and only when none of
+    the measured files is imported yet: slipcover cannot see a module loaded before it."""
+    global _slipcover, _engine
+    fallback = os.environ.get("ERROR_FIX_COVERAGE_FALLBACK")
+    wanted = os.environ.get("ERROR_FIX_COVERAGE_ENGINE", "auto") == "auto"
+    if not wanted or not fallback or not (3, 10) <= sys.version_info < (3, 12):
+        return False
+    measured = [os.path.realpath(s) for s in sources]
+    if not measured or _imported_already(measured):
+        return False
+    sys.path.insert(0, fallback)
+    try:
+        import slipcover  # type: ignore[import-untyped]
+        from slipcover.importer import SlipcoverLoader  # type: ignore[import-untyped]
+    except Exception:  # PyPy, an interpreter its probe does not load in: coverage measures
+        return False
+    finally:
+        sys.path.remove(fallback)
+    _slipcover = slipcover.Slipcover()
+    sys.meta_path.insert(0, _Instrumenting(_slipcover, SlipcoverLoader, measured))
+    _engine = "slipcover " + getattr(slipcover, "__version__", "")
+    return True
+
+
+class _Instrumenting:
+    """A meta path finder: a measured module that the ordinary source loader would load is
+    loaded through slipcover's loader, which instruments its code. Any other loader (pytest's
+    assertion rewriting of test modules, say) is left alone."""
+
+    def __init__(self, sci: Any, loader: Any, measured: list[str]) -> None:
+        self.sci = sci
+        self.loader = loader
+        self.measured = measured
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        from importlib.machinery import SourceFileLoader
+
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is None or spec.loader is None:
+                continue
+            if type(spec.loader) is SourceFileLoader and _within(spec.origin, self.measured):
+                spec.loader = self.loader(self.sci, spec.loader, spec.origin)
+            return spec
+        return None
+
+
+def _within(location: Any, measured: list[str]) -> bool:
+    """``location`` is one of the measured files, or under one of the measured roots."""
+    if not isinstance(location, str):
+        return False
+    real = os.path.realpath(location)
+    return any(real == m or real.startswith(m + os.sep) for m in measured)
+
+
+def _imported_already(measured: list[str]) -> bool:
+    return any(
+        _within(getattr(module, "__file__", None), measured)
+        for module in list(sys.modules.values())
+    )
+
+
+def _save_slipcover(data_file: str) -> None:
+    """Write the lines slipcover saw, per real file path, as JSON; error-fix turns it into
+    coverage data (``<data_file>-slipcover.<pid>.json``)."""
+    here = os.getcwd()  # noqa: PTH109 - runs on old Pythons too
+    files = _slipcover.get_coverage()["files"]
+    lines = {
+        os.path.realpath(os.path.join(here, name)): sorted(seen["executed_lines"])  # noqa: PTH118
+        for name, seen in files.items()
+    }
+    with open(f"{data_file}-slipcover.{os.getpid()}.json", "w", encoding="utf-8") as fh:  # noqa: PTH123
+        json.dump(lines, fh)
 
 
 _start_coverage()
@@ -76,9 +174,7 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     # The tests named in ERROR_FIX_COVERAGE_PAUSE do not count: their other version runs,
     # measured, elsewhere.
     nodeid = item.nodeid
-    paused = _coverage is not None and any(
-        nodeid == s or nodeid.startswith((s + "[", s + "::")) for s in _unmeasured
-    )
+    paused = _coverage is not None and _named(nodeid, _unmeasured)
     if paused:
         _coverage.stop()
     try:
@@ -88,9 +184,19 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
             _coverage.start()
 
 
-def pytest_collection_modifyitems(items: list[Any]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: Any, items: list[Any]) -> None:
     for item in items:
         item.user_properties.append(("nodeid", item.nodeid))
+    if _run_only:
+        # The whole collection is what the run reports as selected; only the named tests run.
+        _record_selection(session, items)
+        items[:] = [item for item in items if _named(item.nodeid, _run_only)]
+
+
+def _named(nodeid: str, selectors: tuple[str, ...]) -> bool:
+    """``nodeid`` is a selector, a parameter or method of one, or in a selected file."""
+    return any(nodeid == s or nodeid.startswith((s + "[", s + "::")) for s in selectors)
 
 
 def pytest_deselected(items: list[Any]) -> None:
@@ -98,12 +204,17 @@ def pytest_deselected(items: list[Any]) -> None:
 
 
 def pytest_collection_finish(session: Any) -> None:
+    if not _run_only:
+        _record_selection(session, session.items)
+
+
+def _record_selection(session: Any, items: list[Any]) -> None:
     global _selected
     # A pytest-xdist controller collects nothing itself: its workers say what they ran.
     if not session.config.pluginmanager.hasplugin("dsession"):
-        _selected = [item.nodeid for item in session.items]
-    if session.config.option.collectonly:
-        _skipped_by_marks.extend(item.nodeid for item in session.items if _marked_skip(item))
+        _selected = [item.nodeid for item in items]
+    if session.config.option.collectonly or _run_only:
+        _skipped_by_marks.extend(item.nodeid for item in items if _marked_skip(item))
 
 
 def _marked_skip(item: Any) -> bool:
@@ -119,7 +230,16 @@ def _marked_skip(item: Any) -> bool:
 
 def pytest_collectreport(report: Any) -> None:
     if report.failed:
-        _collect_errors.append(report.nodeid)
+        _collect_errors[report.nodeid] = _error_line(report.longreprtext)
+
+
+def _error_line(text: str) -> str:
+    """The exception that stopped the import: the last ``E   `` line pytest would print."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("E ") and line[1:].strip():
+            return line[1:].strip()[:300]
+    return lines[-1].strip()[:300] if lines else "collection error"
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -172,6 +292,9 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if _coverage is not None:
         _coverage.stop()
         _coverage.save()
+    data_file = os.environ.get("ERROR_FIX_COVERAGE_DATA")
+    if _slipcover is not None and data_file:
+        _save_slipcover(data_file)
     out = os.environ.get("ERROR_FIX_PROBE_OUT")
     if not out:
         return
@@ -189,6 +312,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
                 "imported": _imported_modules(),
                 "python": sys.executable,
                 "exitstatus": int(exitstatus),
+                "coverage_engine": _engine,
             },
             fh,
         )

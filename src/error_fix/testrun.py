@@ -29,6 +29,8 @@ from .sandbox import Sandbox
 from .timings import Timings
 
 PROBE_MODULE = "error_fix_probe"
+COVERAGE_PACKAGES = ("coverage", "slipcover")
+"""error-fix's own packages the probe may measure coverage with in the project's interpreter."""
 COLLECT_ONLY = ("--collect-only", "-q", "-rN")
 """Collect only; the output ends on the last collection error's message (no summary after it)."""
 
@@ -73,9 +75,12 @@ class TestRun:
     rewritten: Mapping[str, str] = field(default_factory=dict)
     """Tests whose report says other than what they raised → how (a hook rewrote it)."""
     skipped_by_marks: frozenset[str] = frozenset()
-    """Of a collect-only run: tests their own skip (or xfail without run) marks skip."""
+    """Of a collect-only run (or one run with ``only``): tests their own skip (or xfail without
+    run) marks skip."""
     plugin_outputs: Mapping[str, Path] = field(default_factory=dict)
     """Extra plugin module → the file it was told to write (see :class:`Plugin`)."""
+    coverage_engine: str = ""
+    """What measured coverage, e.g. "slipcover 1.1.0", "coverage 7.6.1 (sysmon)" ("": nothing)."""
 
     @property
     def failed(self) -> list[str]:
@@ -130,7 +135,13 @@ class TestRunner:
         self.sandbox = sandbox
         self._counter = itertools.count()
         self._lock = threading.Lock()
+        self._started = 0
         self._probe_dir = self._install_probe()
+
+    @property
+    def sessions(self) -> int:
+        """pytest sessions started so far (a timed-out run's retry counts too)."""
+        return self._started
 
     def _install_probe(self) -> Path:
         probe_dir = self.scratch / "probe"
@@ -148,16 +159,42 @@ class TestRunner:
         return plugin.module
 
     def _coverage_fallback(self) -> Path | None:
-        """A directory holding only error-fix's own coverage package, for projects without one."""
-        spec = importlib.util.find_spec("coverage")
-        if spec is None or not spec.submodule_search_locations:
-            return None
+        """A directory holding only error-fix's own coverage packages: coverage, for projects
+        without one, and slipcover (the probe measures with it on Python 3.10 and 3.11)."""
         fallback = self.scratch / "coverage-fallback"
         with self._lock:
             if not fallback.exists():
                 fallback.mkdir()
-                (fallback / "coverage").symlink_to(next(iter(spec.submodule_search_locations)))
-        return fallback
+                for package in COVERAGE_PACKAGES:
+                    spec = importlib.util.find_spec(package)
+                    if spec is not None and spec.submodule_search_locations:
+                        location = next(iter(spec.submodule_search_locations))
+                        (fallback / package).symlink_to(location)
+        return fallback if (fallback / "coverage").exists() else None
+
+    def _measure(
+        self,
+        env: dict[str, str],
+        tree: Path,
+        out_dir: Path,
+        coverage: bool | Sequence[str],
+        unmeasured: Sequence[str],
+    ) -> Path:
+        """Ask the probe, through ``env``, to measure coverage (see :meth:`run`); the data
+        file prefix."""
+        coverage_data = out_dir / ".coverage"
+        env["ERROR_FIX_COVERAGE_DATA"] = str(coverage_data)
+        if isinstance(coverage, bool):
+            env["ERROR_FIX_SOURCE_ROOTS"] = os.pathsep.join(map(str, package_roots(tree)))
+        else:
+            files = [str(tree / path) for path in coverage]
+            env["ERROR_FIX_COVERAGE_INCLUDE"] = os.pathsep.join(files)
+        fallback = self._coverage_fallback()
+        if fallback is not None:
+            env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
+        if unmeasured:
+            env["ERROR_FIX_COVERAGE_PAUSE"] = "\n".join(unmeasured)
+        return coverage_data
 
     def run(
         self,
@@ -171,6 +208,7 @@ class TestRunner:
         plugins: Sequence[Plugin] = (),
         timeout: float | None = None,
         retry: bool = True,
+        only: Sequence[str] = (),
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
@@ -179,6 +217,8 @@ class TestRunner:
         ``collect_only``: only collect (the run's ``selected`` says what would run).
         ``unmeasured``: pytest selectors (``file::name``) of tests whose run coverage does not
         count (their other version runs measured elsewhere).
+        ``only`` (with ``nodeids`` None): collect the whole suite, as the run's ``selected`` and
+        ``skipped_by_marks`` say, but run only the tests these selectors name.
         Raises SandboxRefused when the sandbox is required and cannot be had.
         ``plugins`` are loaded after the probe. ``timeout`` replaces the runner's; ``retry``
         False does not run a timed-out run again.
@@ -215,20 +255,11 @@ class TestRunner:
             env.update(plugin.env)
             if plugin.output:
                 env[plugin.output] = str(outputs[plugin.module])
-        coverage_data: Path | None = None
-        if coverage:
-            coverage_data = out_dir / ".coverage"
-            env["ERROR_FIX_COVERAGE_DATA"] = str(coverage_data)
-            if coverage is True:
-                env["ERROR_FIX_SOURCE_ROOTS"] = os.pathsep.join(map(str, roots))
-            else:
-                files = [str(tree / path) for path in coverage]
-                env["ERROR_FIX_COVERAGE_INCLUDE"] = os.pathsep.join(files)
-            fallback = self._coverage_fallback()
-            if fallback is not None:
-                env["ERROR_FIX_COVERAGE_FALLBACK"] = str(fallback)
-            if unmeasured:
-                env["ERROR_FIX_COVERAGE_PAUSE"] = "\n".join(unmeasured)
+        if only:
+            env["ERROR_FIX_RUN_ONLY"] = "\n".join(only)
+        coverage_data = (
+            self._measure(env, tree, out_dir, coverage, unmeasured) if coverage else None
+        )
         args = [
             *self.command,
             *(("--collect-only", "-q") if collect_only else ()),
@@ -239,6 +270,8 @@ class TestRunner:
         attempts = 0
         while True:
             attempts += 1
+            with self._lock:
+                self._started += 1
             for stale in (junit, *out_dir.glob(probe_out.name + "*")):
                 stale.unlink(missing_ok=True)
             result = proc.run(
@@ -255,9 +288,11 @@ class TestRunner:
                 break
         outcomes, messages = _read_junit(junit)
         probe = _read_probe(probe_out)
-        for nodeid in probe.collect_errors:
+        if coverage_data is not None:
+            _slipcover_to_coverage(coverage_data)
+        for nodeid, error in probe.collect_errors.items():
             outcomes[nodeid] = TestStatus.FAILED
-            messages.setdefault(nodeid, "collection error")
+            messages.setdefault(nodeid, error)
         return TestRun(
             tree=tree,
             outcomes=outcomes,
@@ -275,6 +310,7 @@ class TestRunner:
             rewritten=probe.rewritten,
             skipped_by_marks=probe.skipped_by_marks,
             plugin_outputs=outputs,
+            coverage_engine=probe.coverage_engine,
         )
 
 
@@ -292,12 +328,14 @@ def _string_map(value: object) -> dict[str, str]:
 class _Probe:
     """What the probe wrote, merged over the processes that ran tests (pytest-xdist workers)."""
 
-    collect_errors: list[str]
+    collect_errors: dict[str, str]
+    """Module that failed to collect → the exception that stopped it."""
     imported: dict[str, str]
     selected: frozenset[str] | None
     deselected: frozenset[str]
     rewritten: dict[str, str]
     skipped_by_marks: frozenset[str]
+    coverage_engine: str
 
 
 def _read_probe(path: Path) -> _Probe:
@@ -311,15 +349,42 @@ def _read_probe(path: Path) -> _Probe:
             parts.append(data)
     reported = [_strings(p["selected"]) for p in parts if isinstance(p.get("selected"), list)]
     return _Probe(
-        collect_errors=list(
-            dict.fromkeys(e for p in parts for e in _strings(p.get("collect_errors")))
-        ),
+        collect_errors={
+            k: v for p in parts for k, v in _string_map(p.get("collect_errors")).items()
+        },
         imported={k: v for p in parts for k, v in _string_map(p.get("imported")).items()},
         selected=frozenset(n for ids in reported for n in ids) if reported else None,
         deselected=frozenset(n for p in parts for n in _strings(p.get("deselected"))),
         rewritten={k: v for p in parts for k, v in _string_map(p.get("rewritten")).items()},
         skipped_by_marks=frozenset(n for p in parts for n in _strings(p.get("skipped_by_marks"))),
+        coverage_engine=", ".join(
+            sorted({e for p in parts if isinstance(e := p.get("coverage_engine"), str) and e})
+        ),
     )
+
+
+def _slipcover_to_coverage(data: Path) -> None:
+    """Turn the lines slipcover recorded (``<data>-slipcover.<pid>.json``, one per process)
+    into coverage data files beside coverage's own (``<data>.slipcover.<pid>``), so every reader
+    of a run's coverage reads one format."""
+    from coverage import CoverageData
+
+    for part in sorted(data.parent.glob(f"{data.name}-slipcover.*.json")):
+        try:
+            recorded = json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(recorded, dict):
+            lines = {
+                str(path): [n for n in seen if isinstance(n, int)]
+                for path, seen in recorded.items()
+                if isinstance(seen, list)
+            }
+            pid = part.name.removesuffix(".json").rsplit(".", 1)[-1]
+            converted = CoverageData(basename=f"{data}.slipcover.{pid}")
+            converted.add_lines(lines)
+            converted.write()
+        part.unlink()
 
 
 def _read_junit(path: Path) -> tuple[dict[str, TestStatus], dict[str, str]]:

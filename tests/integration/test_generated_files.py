@@ -102,6 +102,9 @@ def test_without_the_generated_file_the_suite_cannot_judge_and_says_why(
         "tests/test_ops.py cannot be imported on the base tree either: "
         "ModuleNotFoundError: No module named 'calc._version'"
     )
+    # Read from the base's collection, not a session of its own: the suite, the proof run, the
+    # patch's test on the before tree, the base's collection.
+    assert tests["details"]["pytest_sessions"] == 4
     # Not the patch's fault: no regression, no "own tests fail", no "no proof of fix".
     assert [g.name for g in verdict.gates] == ["unknown:tests"]
     assert verdict.decision is PatchDecision.MANUAL_REVIEW

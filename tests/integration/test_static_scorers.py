@@ -3,6 +3,7 @@ each counting only what the patch introduces."""
 
 from __future__ import annotations
 
+import sys
 import venv
 from pathlib import Path
 from typing import Any
@@ -330,7 +331,9 @@ def test_fully_executed_fix_has_coverage_one(calc: SampleRepo, tmp_path: Path) -
     assert coverage["details"]["total"] is None
 
 
-def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) -> None:
+def test_an_untested_branch_lowers_coverage_by_either_engine(
+    calc: SampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     untested = {
         **DIVIDE_FIX,
         "src/calc/ops.py": dedent(DIVIDE_FIX["src/calc/ops.py"]).replace(
@@ -338,7 +341,7 @@ def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) ->
             "    if b is None:\n        raise TypeError('b is None')\n    if b == 0:\n",
         ),
     }
-    coverage = score(calc, untested, tmp_path, [TestsScorer(), CoverageScorer()]).scorers[
+    coverage = score(calc, untested, tmp_path / "auto", [TestsScorer(), CoverageScorer()]).scorers[
         "coverage"
     ]
     assert coverage["score"] == pytest.approx(3 / 4)
@@ -349,6 +352,16 @@ def test_an_untested_branch_lowers_coverage(calc: SampleRepo, tmp_path: Path) ->
     assert coverage["details"]["uncovered"] == [
         {"path": "src/calc/ops.py", "start_line": 10, "end_line": 10}
     ]
+    # Python 3.10/3.11: slipcover's bytecode probes; 3.12+: coverage on sys.monitoring. Forced
+    # back to coverage's tracer, every figure is the same.
+    engine = coverage["details"].pop("engine")
+    assert engine.startswith("slipcover" if sys.version_info < (3, 12) else "coverage")
+    monkeypatch.setenv("ERROR_FIX_COVERAGE_ENGINE", "coverage")
+    traced = score(calc, untested, tmp_path / "traced", [TestsScorer(), CoverageScorer()])
+    assert traced.scorers["coverage"]["details"].pop("engine").startswith("coverage")
+    assert {k: traced.scorers["coverage"][k] for k in ("score", "findings", "details")} == {
+        k: coverage[k] for k in ("score", "findings", "details")
+    }
 
 
 def test_a_total_coverage_drop_against_a_measured_base_caps_the_score(tmp_path: Path) -> None:

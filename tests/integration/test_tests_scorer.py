@@ -150,6 +150,44 @@ def test_the_error_failing_test_must_be_fixed(calc: SampleRepo, tmp_path: Path) 
     assert result["score"] <= 0.5
 
 
+def test_the_error_failing_test_is_proven_in_the_session_that_collects_the_base(
+    tmp_path: Path,
+) -> None:
+    # A source-only fix for an error whose failing test the base already has: the base's
+    # collection and the failing test's first run there are one pytest session, which also
+    # says which tests the base's own marks skip (so none needs a look on the base).
+    failing = {
+        **CALC,
+        "tests/test_zero.py": """
+            import pytest
+
+            from calc.ops import divide
+
+
+            def test_divide_by_zero() -> None:
+                assert divide(1, 0) == 0.0
+
+
+            @pytest.mark.skip(reason="not on this platform")
+            def test_divide_in_place() -> None:
+                assert False
+        """,
+    }
+    repo = SampleRepo(tmp_path / "calc", failing)
+    error = {"id": "div-zero", "failing_test": "tests/test_zero.py::test_divide_by_zero"}
+    source_only = {"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}
+    result = score_tests(repo, repo.patch_file(source_only, tmp_path / "a", error=error))
+    assert result["details"]["fail_to_pass"] == ["tests/test_zero.py::test_divide_by_zero"]
+    assert result["details"]["proven"] is True
+    assert result["gates"] == [] and result["score"] == 1.0
+    assert result["details"]["base_collected"] is True
+    timings = result["verdict"].timings
+    assert "pytest:before-collect" in timings
+    assert "pytest:base-collect" not in timings and "pytest:base-check" not in timings
+    # The suite, the base's collection with the failing test, two re-runs on each tree.
+    assert result["details"]["pytest_sessions"] == 6
+
+
 def test_a_collection_error_introduced_by_the_patch_is_a_regression(
     calc: SampleRepo, tmp_path: Path
 ) -> None:

@@ -271,7 +271,7 @@ def test_the_patch_s_own_tests_are_what_it_adds_or_changes(
 
 
 def test_a_test_inherited_from_an_edited_mixin_counts_as_edited() -> None:
-    from error_fix.scorers.tests import _covers
+    from error_fix.scorers.test_classes import covers as _covers
 
     edited = ["tests/test_m.py::Mixin::test_attr"]
     assert _covers(edited, "tests/test_m.py::RealTest::test_attr")

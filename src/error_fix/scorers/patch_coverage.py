@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,40 @@ def _added_statements(
     return added, covered, list(zip(findings, ends, strict=True))
 
 
+def coverage_on_patched(ctx: ScoringContext, full: TestRun, proof: TestRun | None) -> TestRun:
+    """The run the coverage scorer reads: the suite's run, joined by the proof run, with every
+    measured file moved onto the patched tree (the patch's source files are the same in the
+    regression tree and the patched one)."""
+    runs = [run for run in (full, proof) if run is not None and run.coverage_data is not None]
+    last = proof or full
+    if not runs or (proof is None and full.tree == ctx.patched):
+        return last
+    from coverage import CoverageData
+
+    merged = ctx.scratch / "coverage-moved" / ".coverage"
+    merged.parent.mkdir(exist_ok=True)
+    target = os.path.realpath(ctx.patched)
+    parts = [
+        (os.path.realpath(run.tree), part)
+        for run in runs
+        if run.coverage_data is not None
+        for part in sorted(run.coverage_data.parent.glob(run.coverage_data.name + ".*"))
+    ]
+    for index, (root, part) in enumerate(parts):
+        data = CoverageData(basename=str(part))
+        data.read()
+        lines: dict[str, list[int]] = {}
+        for measured in data.measured_files():
+            real = os.path.realpath(measured)
+            path = target + real[len(root) :] if real.startswith(root + os.sep) else measured
+            lines[path] = sorted(data.lines(measured) or ())
+        moved = CoverageData(basename=f"{merged}.{index}")
+        moved.add_lines(lines)
+        moved.write()
+    engines = sorted({e for run in runs for e in run.coverage_engine.split(", ") if e})
+    return replace(last, tree=ctx.patched, coverage_data=merged, coverage_engine=", ".join(engines))
+
+
 class CoverageScorer(Scorer):
     name = "coverage"
 
@@ -205,6 +240,7 @@ class CoverageScorer(Scorer):
                 "added_statements": added,
                 "executed": covered,
                 "measured": "all project files" if measured_all else sources,
+                "engine": run.coverage_engine,
                 "tests_removed": gone,
                 "uncovered": [
                     {"path": f.path, "start_line": f.line, "end_line": end} for f, end in uncovered
