@@ -25,6 +25,10 @@ STAGE_ORDER = (
     "pytest:base-check",
     "pytest:after-rerun",
     "pytest:before-rerun",
+    "pytest:base-rerun",
+    "pytest:regression-rerun",
+    "pytest:patched-rerun",
+    "pytest:tests-rerun",
     "ruff:base",
     "ruff:patched",
     "mypy:base",
@@ -93,6 +97,14 @@ def unknown_scorers(verdict: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _tests_detail(verdict: Mapping[str, Any], key: str) -> Any:
+    return (((verdict.get("scorers") or {}).get("tests") or {}).get("details") or {}).get(key)
+
+
+def _coverage_detail(verdict: Mapping[str, Any], key: str) -> Any:
+    return (((verdict.get("scorers") or {}).get("coverage") or {}).get("details") or {}).get(key)
+
+
 def summarize_patch(
     name: str, result: PatchResult, expected: str, note: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -129,6 +141,8 @@ def summarize_patch(
         else None,
         "mutation": _mutation_counts(verdicts[-1]) if verdicts else None,
         "stage_medians_s": medians,
+        "pytest_sessions": [_tests_detail(v, "pytest_sessions") for v in verdicts],
+        "coverage_engine": _one([_coverage_detail(v, "engine") for v in verdicts]),
         "decisions": [v.get("decision") for v in verdicts],
         "overall": [(v.get("confidence") or {}).get("overall") for v in verdicts],
         "gates": sorted({g for v in verdicts for g in gate_names(v)}),
@@ -273,6 +287,11 @@ def print_summary(report: Mapping[str, Any]) -> None:
         print(
             f"{stage:<30}" + "".join(_fmt(patches[n]["stage_medians_s"].get(stage)) for n in names)
         )
+    print(
+        f"{'pytest sessions':<30}"
+        + "".join(_fmt(_one(patches[n]["pytest_sessions"])) for n in names)
+    )
+    print(f"{'coverage engine':<30}" + "".join(_fmt(patches[n]["coverage_engine"]) for n in names))
     print(f"{'verdict decision':<30}" + "".join(_fmt(_one(patches[n]["decisions"])) for n in names))
     print(f"{'verdict overall':<30}" + "".join(_fmt(_one(patches[n]["overall"])) for n in names))
     print(
