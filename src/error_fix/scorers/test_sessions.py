@@ -3,28 +3,30 @@
 Every session is an interpreter start-up and a collection, so the tests scorer starts:
 
 - ``after``: the whole suite once, on the regression tree, carrying coverage (one core);
-- beside it, on the other core, one after another: ``proof`` (the patch's own tests on the
-  patched tree, when the suite ran elsewhere), ``before`` (the same tests, and the error's
-  failing test, on the before tree), ``reruns`` re-runs of the ones failing there on each of the
-  two trees, and ``base-collect`` (the base's collection, when the suite ran elsewhere; when the
-  before tree is the base, one session ``before-collect`` collects it and runs the touched
-  tests); a test module that fails to import in the suite is looked up in that collection,
-  never collected again;
+- beside it, on the other core: ``before`` (the patch's own tests, and the error's failing test,
+  on the before tree), then ``reruns`` re-runs of the ones failing there on each of the before
+  and patched trees; ``proof`` (the same tests on the patched tree, when the suite ran
+  elsewhere); ``base-collect`` (the base's collection, when the suite ran elsewhere; when the
+  before tree is the base, the one session ``before-collect`` collects it and runs the touched
+  tests). Once the suite is done its core takes what is left, so on a small suite these cost
+  half their time; two of them never run in one tree at once. A test module that fails to
+  import in the suite is looked up in the base's collection, never collected again;
 - after both: ``base-check`` (the tests that did not pass in the suite, on the base), then the
   re-runs of every test whose status changed, **one session per tree and round** for all of them
   (the regression and proof sides share the sessions of a tree they share).
 
 A re-run is a fresh process and never one per test: the tests re-run together, and a fresh
 process is what tells a test that depends on process state (import-time values, caches, hash
-seeds) from one the patch really fixed. The trees' sessions go on two workers, each tree's one
-after another.
+seeds) from one the patch really fixed.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +102,61 @@ class BesideTheSuite:
     """The base's collection (None: the regression tree is the base)."""
 
 
+Job = tuple[Path, Callable[[], list["Job"]]]
+"""A session to start in a tree; it returns the sessions it makes due (none, mostly)."""
+
+
+def run_on_two_workers(first: Job, jobs: list[Job]) -> None:
+    """``first`` (the suite) on one worker, ``jobs`` in order on the other, and whatever is left
+    on whichever is free. Two of ``jobs`` never run in one tree at once (a project's tests may
+    write into their tree; the suite's tree is shared as it always was). Returns when every job,
+    and every job they made due, is done."""
+    queue = list(jobs)
+    locked: set[Path] = set()
+    running = 1
+    cond = threading.Condition()
+    failures: list[BaseException] = []
+
+    def take() -> Job | None:
+        nonlocal running
+        with cond:
+            while not failures:
+                ready = next((job for job in queue if job[0] not in locked), None)
+                if ready is not None:
+                    queue.remove(ready)
+                    locked.add(ready[0])
+                    running += 1
+                    return ready
+                if not running:
+                    break
+                cond.wait()
+            cond.notify_all()
+            return None
+
+    def work(job: Job | None, lock: bool) -> None:
+        nonlocal running
+        job = job or take()
+        while job is not None:
+            more: list[Job] = []
+            try:
+                more = job[1]()
+            except BaseException as exc:  # re-raised below, once the other worker stops
+                failures.append(exc)
+            with cond:
+                if lock:
+                    locked.discard(job[0])
+                running -= 1
+                queue.extend(more)
+                cond.notify_all()
+            job, lock = take(), True
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
+        for future in [pool.submit(work, first, False), pool.submit(work, None, True)]:
+            future.result()
+    if failures:
+        raise failures[0]
+
+
 class Sessions:
     """Starts the pytest sessions of one decision (see the module's docstring for which)."""
 
@@ -135,73 +192,83 @@ class Sessions:
         unmeasured: list[str],
         plugins: Callable[[Path], Sequence[Plugin]] = lambda tree: (),
     ) -> tuple[TestRun, BesideTheSuite]:
-        """The suite on the regression tree and, on the other core, what runs beside it;
-        ``plugins(tree)`` ride along on the suite and on the proof run (the mutation stage's
-        reach recording)."""
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tests") as pool:
-            full_future = pool.submit(
-                self.runner.run,
-                self.trees.regression,
-                None,
-                coverage=coverage,
-                label="after",
-                unmeasured=unmeasured,
-                plugins=plugins(self.trees.regression),
-            )
-            beside_future = pool.submit(self._beside_the_suite, targets, coverage, plugins)
-            return full_future.result(), beside_future.result()
-
-    def _beside_the_suite(
-        self,
-        targets: list[str],
-        coverage: bool | list[str],
-        plugins: Callable[[Path], Sequence[Plugin]],
-    ) -> BesideTheSuite:
+        """The suite on the regression tree and, on the other core, what runs beside it; once
+        the suite is done, its core takes what is left (a small suite's decision then costs
+        half the sessions' time, never a third process on two cores). ``plugins(tree)`` ride
+        along on the suite and on the proof run (the mutation stage's reach recording)."""
         trees = self.trees
-        proof = (
-            self.selected(
-                trees.patched, targets, "proof", coverage=coverage, plugins=plugins(trees.patched)
-            )
-            if trees.separate_proof and targets
-            else None
-        )
+        done: dict[str, TestRun] = {}
+        reruns: dict[str, list[TestRun]] = {"before": [], "after": []}
+        suspects: list[str] = []
         # The before tree is the base: its collection and the run of the touched tests there
         # are one session.
         collecting = trees.judge_base and trees.before == trees.base
-        touched = (
-            self._touched_on_both_trees(targets, collecting)
-            if targets and not trees.same_before
-            else None
-        )
-        if touched is not None and collecting:
-            collection: TestRun | None = touched.first
-        elif trees.judge_base:
-            collection = self.runner.run(trees.base, None, label="base-collect", collect_only=True)
-        else:
-            collection = None
-        return BesideTheSuite(proof, touched, collection)
+        touching = bool(targets) and not trees.same_before
 
-    def _touched_on_both_trees(self, targets: list[str], collecting: bool) -> Touched:
-        """The touched tests once on the before tree (``collecting``: in the session that
-        collects the whole base); the ones failing there (the would-be proof of fix) straight
-        away ``reruns`` more times on both trees. Re-running only the failing tests, not whole
-        files, keeps that small."""
-        if collecting:
-            first = self.runner.run(self.trees.base, None, label="before-collect", only=targets)
-        else:
-            first = self.selected(self.trees.before, targets, "before")
-        suspects = sorted(
-            n for n, s in first.outcomes.items() if s is TestStatus.FAILED and covers(targets, n)
+        def record(name: str, run: TestRun) -> list[Job]:
+            done[name] = run
+            return []
+
+        def rerun(side: str, tree: Path) -> Job:
+            def job() -> list[Job]:
+                reruns[side].append(self.selected(tree, suspects, f"{side}-rerun"))
+                return []
+
+            return tree, job
+
+        def before() -> list[Job]:
+            """The touched tests once on the before tree; the ones failing there (the would-be
+            proof of fix) at once ``reruns`` more times on both trees (only those tests)."""
+            if collecting:
+                run = self.runner.run(trees.base, None, label="before-collect", only=targets)
+            else:
+                run = self.selected(trees.before, targets, "before")
+            done["before"] = run
+            suspects.extend(
+                sorted(
+                    n
+                    for n, s in run.outcomes.items()
+                    if s is TestStatus.FAILED and covers(targets, n)
+                )
+            )
+            if not suspects:
+                return []
+            sides = [("before", trees.before), ("after", trees.patched)]
+            return [rerun(side, tree) for _ in range(self.reruns) for side, tree in sides]
+
+        jobs: list[Job] = []
+        if touching:
+            jobs.append((trees.before, before))
+        if trees.separate_proof and targets:
+            proof = partial(
+                self.selected,
+                trees.patched,
+                targets,
+                "proof",
+                coverage=coverage,
+                plugins=plugins(trees.patched),
+            )
+            jobs.append((trees.patched, lambda: record("proof", proof())))
+        if trees.judge_base and not (touching and collecting):
+            collect = partial(
+                self.runner.run, trees.base, None, label="base-collect", collect_only=True
+            )
+            jobs.append((trees.base, lambda: record("collection", collect())))
+        suite = partial(
+            self.runner.run,
+            trees.regression,
+            None,
+            coverage=coverage,
+            unmeasured=unmeasured,
+            plugins=plugins(trees.regression),
         )
-        if not suspects:
-            return Touched(first, [], [], [])
-        before_runs = [
-            self.selected(self.trees.before, suspects, "before-rerun") for _ in range(self.reruns)
-        ]
-        after_runs = [
-            self.selected(self.trees.patched, suspects, "after-rerun") for _ in range(self.reruns)
-        ]
-        return Touched(first, before_runs, after_runs, suspects)
+        first: Job = (trees.regression, lambda: record("after", suite(label="after")))
+        run_on_two_workers(first, jobs)
+        touched = None
+        if touching:
+            touched = Touched(done["before"], reruns["before"], reruns["after"], suspects)
+        collection = done.get("collection", done["before"] if touching and collecting else None)
+        return done["after"], BesideTheSuite(done.get("proof"), touched, collection)
 
     def check_on_base(self, unseen: list[str]) -> TestRun:
         """The tests that did not pass in the suite, as they run on the base."""
