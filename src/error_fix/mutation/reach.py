@@ -36,7 +36,9 @@ def reach_plugins(ctx: ScoringContext, tree: Path) -> list[Plugin]:
         Plugin(
             REACH_MODULE,
             Path(__file__).with_name("reach_plugin.py"),
-            {"ERROR_FIX_REACH": json.dumps(entries)},
+            # On Python <= 3.11 reach is read from coverage.py's line sets between tests:
+            # slipcover, which forgets a line once it ran, cannot say which test ran it.
+            {"ERROR_FIX_REACH": json.dumps(entries), "ERROR_FIX_COVERAGE_ENGINE": "coverage"},
             output="ERROR_FIX_REACH_OUT",
         )
     ]
