@@ -246,8 +246,12 @@ def _error_line(text: str) -> str:
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     # Outermost wrapper: see what the phase raised before any other hook, and the report
     # after every other hook has had it.
+    # One phase can make several reports (each unittest subTest makes its own): each report is
+    # checked against its own call, never against what an earlier one raised.
     if call.excinfo is not None and not isinstance(call.excinfo.value, _SKIPS):
         _raised[(item.nodeid, call.when)] = call.excinfo.type
+    else:
+        _raised.pop((item.nodeid, call.when), None)
     outcome = yield
     try:
         report = outcome.get_result()

@@ -110,6 +110,34 @@ def test_a_conftest_that_rewrites_reports_is_caught(
         assert "its call raised ZeroDivisionError, its report says passed" in reason
 
 
+def test_control_a_failing_subtest_is_a_regression_not_a_rewritten_report(
+    tmp_path: Path,
+) -> None:
+    """unittest's subTest makes a report per subtest in one call phase: the ones that failed
+    raised, the test's own report passes. None of that is a rewritten report."""
+    files = {
+        **CALC,
+        "tests/test_ops.py": """
+            import unittest
+
+            from calc.ops import add
+
+
+            class AddTests(unittest.TestCase):
+                def test_add(self) -> None:
+                    for a, b in [(2, 3), (0, 0), (-1, 1)]:
+                        with self.subTest(a=a, b=b):
+                            self.assertEqual(add(a, b), a + b)
+        """,
+    }
+    project = SampleRepo(tmp_path / "subtests", files)
+    verdict = decide_by_tests(project, {"src/calc/ops.py": BROKEN_ADD}, tmp_path / "a")
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    fired = gates(verdict)
+    assert "unknown:tests" not in fired, fired
+    assert "tests/test_ops.py::AddTests::test_add" in fired["regression"]
+
+
 @pytest.mark.parametrize(
     ("hook", "content"),
     [
