@@ -148,6 +148,9 @@ def test_the_error_failing_test_must_be_fixed(calc: SampleRepo, tmp_path: Path) 
     result = score_tests(calc, calc.patch_file(fix_without_source, tmp_path / "a", error=error))
     assert [g["name"] for g in result["gates"]] == ["own_tests_fail", "failing_test_not_fixed"]
     assert result["score"] <= 0.5
+    assert result["details"]["proof"] == (
+        "no proof of fix: the patch's tests fail on the base and patched"
+    )
 
 
 def test_the_error_failing_test_is_proven_in_the_session_that_collects_the_base(

@@ -89,6 +89,8 @@ def tests_result(
         score, proof = 1.0, f"{len(proven)} test(s) fail on the base and pass patched"
     elif not proof_classes:
         score, proof = 0.75, "no proof of fix: the patch adds or changes no tests"
+    elif all(c == FAIL_TO_FAIL for c in proof_classes.values()):
+        score, proof = 0.75, "no proof of fix: the patch's tests fail on the base and patched"
     else:
         score, proof = 0.75, "no proof of fix: the patch's tests pass on the base too"
     if p2f:
