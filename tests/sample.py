@@ -212,8 +212,14 @@ def hanging_test(pid_file: Path) -> str:
 
 
 def settings(**changes: Any) -> Settings:
-    """Settings for tests: this interpreter runs the sample suites, short timeouts."""
-    base: dict[str, Any] = {"python": sys.executable, "test_timeout": 60.0, "jobs": 2}
+    """Settings for tests: this interpreter runs the sample suites, short timeouts, and no mutation
+    stage unless a test asks for it (tests/integration/test_mutation.py does)."""
+    base: dict[str, Any] = {
+        "python": sys.executable,
+        "test_timeout": 60.0,
+        "jobs": 2,
+        "mutation": "off",
+    }
     base.update(changes)
     return Settings(**base)
 

@@ -73,7 +73,7 @@ PINNED = (
 
 def score(repo: SampleRepo, files: dict[str, str | None], where: Path, **changes: Any) -> Verdict:
     artifact = repo.patch_file(files, where)
-    merged = {"disabled": ONLY_TESTS, **changes}
+    merged = {"disabled": ONLY_TESTS, "mutation": "auto", **changes}
     verdict = PatchApplier(settings(**merged)).score(repo.path, artifact).verdict
     assert verdict.decision is not PatchDecision.REJECTED, verdict.reason
     return verdict
@@ -231,7 +231,7 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
     base = git(calc.path, "rev-parse", "HEAD").strip()
     with Workspace(calc.path, base, patch) as ws:
         ctx = ScoringContext(
-            settings=settings(disabled=ONLY_TESTS),
+            settings=settings(disabled=ONLY_TESTS, mutation="auto"),
             patch=patch,
             base=ws.base,
             patched=ws.patched,
@@ -269,7 +269,8 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
 
         monkeypatch.setattr(stage, "MIN_BUDGET_S", 0.0)
         starved = run_mutation(
-            replace(ctx, settings=settings(mutation_budget=1e-9, mutation_max=3)), tests
+            replace(ctx, settings=settings(mutation="auto", mutation_budget=1e-9, mutation_max=3)),
+            tests,
         )
         details = starved.details
         assert details["selected"] == 3 and details["killed"] == 0

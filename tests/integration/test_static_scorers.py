@@ -404,7 +404,7 @@ def test_the_patched_total_becomes_the_next_base_baseline(calc: SampleRepo, tmp_
 
 def test_a_clean_tested_fix_on_a_project_with_debt_is_auto_merged(tmp_path: Path) -> None:
     repo = SampleRepo(tmp_path / "calc", DEBT)
-    verdict = score(repo, DIVIDE_FIX, tmp_path)
+    verdict = score(repo, DIVIDE_FIX, tmp_path, mutation="auto")
     assert {n: s["status"] for n, s in verdict.scorers.items()} == dict.fromkeys(
         ("tests", "lint", "types", "security", "coverage", "mutation"), "ok"
     )
