@@ -25,6 +25,7 @@ from types import CodeType
 from typing import Any
 
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
+from ..scorers.test_sessions import project_runner
 from ..testrun import Plugin, TestRunner, resolve_python
 from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
 from .reach import Reach, changed_lines, read_reach
@@ -174,15 +175,7 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
     ]
     if runnable:
         ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
-        runner = TestRunner(
-            settings.test_command,
-            python,
-            ctx.env,
-            ctx.scratch,
-            settings.test_timeout,
-            ctx.timings,
-            sandbox=ctx.sandbox,
-        )
+        runner = project_runner(ctx, python)
         with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
             futures = [
                 pool.submit(_work, ctx, runner, w, deadline, reach, equivalents) for w in workers

@@ -106,6 +106,20 @@ Job = tuple[Path, Callable[[], list["Job"]]]
 """A session to start in a tree; it returns the sessions it makes due (none, mostly)."""
 
 
+def project_runner(ctx: ScoringContext, python: str) -> TestRunner:
+    """The runner of the project's own test command in this decision's trees (sandboxed)."""
+    settings = ctx.settings
+    return TestRunner(
+        settings.test_command,
+        python,
+        ctx.env,
+        ctx.scratch,
+        settings.test_timeout,
+        ctx.timings,
+        sandbox=ctx.sandbox,
+    )
+
+
 def run_on_two_workers(first: Job, jobs: list[Job]) -> None:
     """``first`` (the suite) on one worker, ``jobs`` in order on the other, and whatever is left
     on whichever is free. Two of ``jobs`` never run in one tree at once (a project's tests may

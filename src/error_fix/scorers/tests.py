@@ -42,7 +42,7 @@ from .test_classes import (
     observe,
     status_in,
 )
-from .test_sessions import MAX_SELECTED, BesideTheSuite, Sessions, Trees
+from .test_sessions import MAX_SELECTED, BesideTheSuite, Sessions, Trees, project_runner
 from .test_trust import (
     rewritten_reason,
     tampered_reason,
@@ -160,15 +160,7 @@ class TestsScorer(Scorer):
                 gates=gates,
                 details={"sandbox": sandbox},
             )
-        return TestRunner(
-            settings.test_command,
-            python,
-            ctx.env,
-            ctx.scratch,
-            settings.test_timeout,
-            ctx.timings,
-            sandbox=ctx.sandbox,
-        )
+        return project_runner(ctx, python)
 
 
 def _selectable(selectors: tuple[str, ...], tree: Path) -> list[str]:
