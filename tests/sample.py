@@ -212,12 +212,14 @@ def hanging_test(pid_file: Path) -> str:
 
 
 def settings(**changes: Any) -> Settings:
-    """Settings for tests: this interpreter runs the sample suites, short timeouts, and no mutation
-    stage unless a test asks for it (tests/integration/test_mutation.py does)."""
+    """Settings for tests: this interpreter runs the sample suites, short timeouts; no re-runs of
+    tests that changed status and no mutation stage unless a test is about them (the defaults
+    users get; here they would multiply every decision's pytest sessions)."""
     base: dict[str, Any] = {
         "python": sys.executable,
         "test_timeout": 60.0,
         "jobs": 2,
+        "reruns": 0,
         "mutation": "off",
     }
     base.update(changes)

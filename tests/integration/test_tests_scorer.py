@@ -109,6 +109,7 @@ def test_a_flaky_test_is_reported_flaky_not_a_regression(tmp_path: Path) -> None
         repo,
         repo.patch_file({"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}, tmp_path / "artifact"),
         sandbox="off",  # the counter lives outside the workspace, where a sandboxed run cannot write
+        reruns=2,
     )
     assert result["details"]["flaky"] == ["tests/test_flaky.py::test_sometimes"]
     assert result["details"]["pass_to_fail"] == []
@@ -179,7 +180,7 @@ def test_the_error_failing_test_is_proven_in_the_session_that_collects_the_base(
     repo = SampleRepo(tmp_path / "calc", failing)
     error = {"id": "div-zero", "failing_test": "tests/test_zero.py::test_divide_by_zero"}
     source_only = {"src/calc/ops.py": DIVIDE_FIX["src/calc/ops.py"]}
-    result = score_tests(repo, repo.patch_file(source_only, tmp_path / "a", error=error))
+    result = score_tests(repo, repo.patch_file(source_only, tmp_path / "a", error=error), reruns=2)
     assert result["details"]["fail_to_pass"] == ["tests/test_zero.py::test_divide_by_zero"]
     assert result["details"]["proven"] is True
     assert result["gates"] == [] and result["score"] == 1.0

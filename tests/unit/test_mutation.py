@@ -177,7 +177,7 @@ def _context(tmp_path: Path, **changes: Any) -> ScoringContext:
     repo.commit(files)  # the checkout stands for the patched tree
     return ScoringContext(
         harness=harness,
-        settings=settings(**changes),
+        settings=settings(**{"mutation": "auto", **changes}),
         patch=patch,
         base=repo.path,
         patched=repo.path,
