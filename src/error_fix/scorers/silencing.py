@@ -114,8 +114,10 @@ def silencing_reason(scorer: str, patch: Patch, base: Path, patched: Path) -> st
     """The ``silenced:<scorer>`` gate's reason; None when the patch leaves its tool
     alone (or the scorer has no tool to silence)."""
     check = CHECKS.get(scorer)
-    found = silencing(check, patch, base, patched) if check is not None else []
-    if check is None or not found:
+    if check is None:
+        return None
+    found = silencing(check, patch, base, patched)
+    if not found:
         return None
     shown = "; ".join(s.describe() for s in found[:3])
     more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
@@ -134,9 +136,10 @@ def _config_changes(
     if name in check.config_files:
         return [Silencing(path, None, "changes its configuration file")]
     table, sections = check.pyproject_table, check.ini_sections
-    pyproject = name == "pyproject.toml" and table is not None
-    if pyproject and _tool_table(before, str(table)) != _tool_table(after, str(table)):
-        return [Silencing(path, None, f"changes [tool.{table}]")]
+    if name == "pyproject.toml" and table is not None:
+        if _tool_table(before, table) != _tool_table(after, table):
+            return [Silencing(path, None, f"changes [tool.{table}]")]
+        return []
     ini = name in ("setup.cfg", "tox.ini") and sections
     if ini and _ini_sections(before, sections) != _ini_sections(after, sections):
         return [Silencing(path, None, f"changes its [{sections[0]}…] sections")]
@@ -198,17 +201,18 @@ def _silencers(check: CheckSettings, source: str | None) -> list[tuple[int, str]
 def _new_comments(
     check: CheckSettings, path: str, before: str | None, after: str, added: tuple[int, ...]
 ) -> list[Silencing]:
+    # The base's copies of each comment: first those still on lines the patch left alone, then
+    # those on lines it rewrote; what is left over on added lines is new.
     spare = Counter(text for _, text in _silencers(check, before))
     added_set = set(added)
+    now = _silencers(check, after)
+    spare.subtract(text for line, text in now if line not in added_set)
     found: list[Silencing] = []
-    for line, text in _silencers(check, after):
-        if spare[text] > 0 and line not in added_set:
-            spare[text] -= 1
-    for line, text in _silencers(check, after):
+    for line, text in now:
         if line not in added_set:
             continue
         if spare[text] > 0:
-            spare[text] -= 1  # the base's own comment, on a line the patch rewrote
+            spare[text] -= 1
             continue
         found.append(Silencing(path, line, text))
     return found
