@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import unittest
 from typing import Any
 
@@ -116,26 +117,38 @@ def _start_slipcover(sources: list[str]) -> bool:
 class _Instrumenting:
     """A meta path finder: a measured module that the ordinary source loader would load is
     loaded through slipcover's loader, which instruments its code. Any other loader (pytest's
-    assertion rewriting of test modules, say) is left alone."""
+    assertion rewriting of test modules, say) is left alone, except the reach recorder's, which
+    marks a changed file and otherwise loads it as the source loader does. It asks the other
+    finders for the spec, stepping aside meanwhile: the reach recorder's finder asks them too."""
 
     def __init__(self, sci: Any, loader: Any, measured: list[str]) -> None:
         self.sci = sci
         self.loader = loader
         self.measured = measured
+        self._asking = threading.local()
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         from importlib.machinery import SourceFileLoader
 
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is None or spec.loader is None:
-                continue
-            if type(spec.loader) is SourceFileLoader and _within(spec.origin, self.measured):
-                spec.loader = self.loader(self.sci, spec.loader, spec.origin)
-            return spec
-        return None
+        if getattr(self._asking, "on", False):
+            return None
+        self._asking.on = True
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is None or spec.loader is None:
+                    continue
+                source = type(spec.loader) is SourceFileLoader or getattr(
+                    spec.loader, "error_fix_source_loader", False
+                )
+                if source and _within(spec.origin, self.measured):
+                    spec.loader = self.loader(self.sci, spec.loader, spec.origin)
+                return spec
+            return None
+        finally:
+            self._asking.on = False
 
 
 def _within(location: Any, measured: list[str]) -> bool:

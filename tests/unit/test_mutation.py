@@ -194,11 +194,6 @@ OK_TESTS = ScorerResult("tests", ScorerStatus.OK, 1.0, details={"suite_duration_
     ("changes", "tests", "reason"),
     [
         ({"mutation": "off"}, OK_TESTS, "mutation = off"),
-        (
-            {"disabled": frozenset({"coverage"})},
-            OK_TESTS,
-            "coverage is off, so which tests run the changed lines is not known",
-        ),
         ({}, ScorerResult.unknown("tests", "timed out"), "the tests scorer did not score"),
         ({}, OK_TESTS, "no changed line is executable code inside a function"),
         (
@@ -207,7 +202,7 @@ OK_TESTS = ScorerResult("tests", ScorerStatus.OK, 1.0, details={"suite_duration_
             "the patch changes the test harness (tests/conftest.py): its tests cannot judge",
         ),
     ],
-    ids=["off", "coverage-off", "tests-unknown", "module-level-only", "harness-changed"],
+    ids=["off", "tests-unknown", "module-level-only", "harness-changed"],
 )
 def test_the_stage_skips_cleanly_with_its_reason(
     tmp_path: Path, changes: dict[str, Any], tests: ScorerResult, reason: str

@@ -24,7 +24,7 @@ def reach_plugins(ctx: ScoringContext, tree: Path) -> list[Plugin]:
     """The reach recorder for a run of the patch's source in ``tree`` (none when the mutation
     stage will not need it)."""
     settings = ctx.settings
-    if settings.mutation == "off" or "coverage" in settings.disabled:
+    if settings.mutation == "off":
         return []
     entries = [
         {"file": str(tree / path), "path": path, "lines": sorted(lines)}
@@ -36,9 +36,7 @@ def reach_plugins(ctx: ScoringContext, tree: Path) -> list[Plugin]:
         Plugin(
             REACH_MODULE,
             Path(__file__).with_name("reach_plugin.py"),
-            # On Python <= 3.11 reach is read from coverage.py's line sets between tests:
-            # slipcover, which forgets a line once it ran, cannot say which test ran it.
-            {"ERROR_FIX_REACH": json.dumps(entries), "ERROR_FIX_COVERAGE_ENGINE": "coverage"},
+            {"ERROR_FIX_REACH": json.dumps(entries)},
             output="ERROR_FIX_REACH_OUT",
         )
     ]
@@ -66,7 +64,7 @@ class Reach:
     durations: Mapping[str, float]
     """Test id → seconds, in the patched run."""
     engine: str | None
-    """How it was recorded (sys.monitoring, coverage's line sets); None: it could not be."""
+    """How it was recorded (sys.monitoring, markers); None: it could not be."""
     reason: str | None
     """Why it could not be."""
 

@@ -12,24 +12,31 @@ Only the changed files are watched, and the run stays as fast as without it:
   changed file turns on line events for that function alone; a line event on an unchanged line
   is switched off for good, one on a changed line is recorded for the running test. Every other
   function runs untouched.
-- Older Pythons have only trace functions, and one in Python slows every call of the process
-  several-fold. There the probe's coverage.py already traces the changed files with its C
-  tracer, so this plugin traces nothing itself: between tests it takes the lines coverage's
-  tracer collected for the changed files out of the tracer's own sets (the lines of that test),
-  and puts them all back before coverage saves. (coverage.py's public way, a dynamic context per
-  test, writes its database at every switch: a quarter more time on a suite of many small
-  tests.) Without coverage.py running it records nothing and says why.
+- Older Pythons have only trace functions, and one slows every call of the process several-fold.
+  There a changed file is loaded through a loader of this plugin's that compiles it with one
+  marker call before each statement of a function that holds changed lines: the call adds the
+  statement's lines to a set, which is read and emptied between tests. The markers carry the
+  statement's own line, so tracebacks, coverage and line numbers are those of the file, and the
+  loader writes no bytecode cache. The probe's slipcover instruments the marked code as usual.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import os
 import sys
+import threading
 import time
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+MARKER = "__error_fix_reach__"
+"""The builtin name a marker calls: the recording set's ``update``."""
 
 _files: dict[str, tuple[str, frozenset[int]]] = {}
 _reach: dict[str, dict[int, set[str]]] = {}
@@ -37,7 +44,11 @@ _durations: dict[str, float] = {}
 _current: str | None = None
 _engine: str | None = None
 _reason: str | None = None
-_coverage: Any = None
+_points: list[tuple[str, int]] = []
+"""Marker argument → (path, line): what the markers' numbers stand for."""
+_hits: set[int] = set()
+_marked: set[str] = set()
+"""The changed files loaded with markers."""
 
 
 def _load() -> None:
@@ -80,56 +91,159 @@ def _monitoring() -> str | None:
     return None
 
 
-def _coverage_sets() -> str | None:
-    """Find the running coverage.py's line sets; why not, when it cannot."""
-    global _coverage
-    try:
-        import coverage
+# --- markers (Python <= 3.11) ------------------------------------------------------------------
 
-        running = coverage.Coverage.current()
-    except (ImportError, AttributeError):
-        running = None
-    if running is None:
-        return "no coverage.py runs in the test process to tell which test runs which line"
-    collector = getattr(running, "_collector", None)
-    if not isinstance(getattr(collector, "data", None), dict):
-        return "this coverage.py keeps its line data where error-fix cannot read it"
-    _coverage = collector
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _lines(stmt: ast.stmt) -> range:
+    """The lines ``stmt`` spans, its decorators included."""
+    decorators: list[ast.expr] = getattr(stmt, "decorator_list", None) or []
+    first = min([stmt.lineno, *(d.lineno for d in decorators)])
+    return range(first, (stmt.end_lineno or stmt.lineno) + 1)
+
+
+def _bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists nested directly in ``stmt``."""
+    found: list[list[ast.stmt]] = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(stmt, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            found.append(value)
+    for handler in getattr(stmt, "handlers", None) or []:
+        found.append(handler.body)
+    for case in getattr(stmt, "cases", None) or []:
+        found.append(case.body)
+    return found
+
+
+def _runs_no_code(stmt: ast.stmt, position: int) -> bool:
+    """A declaration, a bare annotation or a docstring: nothing to mark (a marker would make a
+    line of it run, and a marker before a docstring would unmake the docstring)."""
+    if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+        return True
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+        return True
+    return (
+        position == 0
+        and isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _mark(path: str, body: list[ast.stmt], changed: frozenset[int], in_function: bool) -> None:
+    """Put a marker before each statement of a function that owns changed lines (lines of its
+    own, not of a statement nested in it), recursing into nested statements."""
+    position = 0
+    while position < len(body):
+        stmt = body[position]
+        nested = _bodies(stmt)
+        owned = {n for n in changed if n in _lines(stmt)}
+        inner_function = in_function or isinstance(stmt, _FUNCTIONS)
+        for inner in nested:
+            below = {n for child in inner for n in owned if n in _lines(child)}
+            if below:
+                owned -= below
+                _mark(path, inner, changed, inner_function)
+        if in_function and owned and not _runs_no_code(stmt, position):
+            body.insert(position, _marker(path, sorted(owned), stmt))
+            position += 1
+        position += 1
+
+
+def _marker(path: str, lines: list[int], stmt: ast.stmt) -> ast.stmt:
+    """``__error_fix_reach__((numbers of lines,))``, placed on the statement's first line."""
+    numbers = []
+    for line in lines:
+        numbers.append(len(_points))
+        _points.append((path, line))
+    first = _lines(stmt).start
+    number_tuple: Any = tuple(numbers)  # a constant tuple, as the compiler folds them
+    call = ast.Call(ast.Name(MARKER, ast.Load()), [ast.Constant(number_tuple)], [])
+    marker = ast.Expr(call)
+    for node in (marker, call, call.func, call.args[0]):
+        for name, value in (("lineno", first), ("end_lineno", first)):
+            setattr(node, name, value)
+        for name in ("col_offset", "end_col_offset"):
+            setattr(node, name, stmt.col_offset)
+    return marker
+
+
+def _marked_code(source: bytes, filename: str) -> Any:
+    path, changed = _files[os.path.realpath(filename)]
+    tree = ast.parse(source, filename)
+    _mark(path, tree.body, changed, in_function=False)
+    return compile(tree, filename, "exec", dont_inherit=True)
+
+
+class _MarkingLoader(SourceFileLoader):
+    """Loads a changed file with markers in; never from or into a bytecode cache."""
+
+    error_fix_source_loader = True
+    """The probe's coverage measures what this loader loads as it would the plain source."""
+
+    def get_code(self, fullname: str) -> Any:
+        global _reason
+        path = self.get_filename(fullname)
+        try:
+            code = _marked_code(self.get_data(path), path)
+        except Exception as exc:  # let the module load unmarked, and say why reach is unknown
+            _reason = f"{path} could not be marked: {type(exc).__name__}: {exc}"
+            return super().get_code(fullname)
+        _marked.add(os.path.realpath(path))
+        return code
+
+
+class _Marking:
+    """A meta path finder: a changed file the ordinary source loader would load is loaded by
+    :class:`_MarkingLoader` instead (inside slipcover's loader, when the probe put one around
+    it). It asks the other finders, as the probe's own finder does; each steps aside while it
+    asks, so the two never ask each other round in circles."""
+
+    def __init__(self) -> None:
+        self._asking = threading.local()
+        # The module names a changed file can have: any other import is none of this finder's
+        # business (and a failing import, which nothing caches, must stay cheap).
+        files = [Path(f) for f in _files]
+        self._names = {f.parent.name if f.name == "__init__.py" else f.stem for f in files}
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname.rpartition(".")[2] not in self._names or getattr(self._asking, "on", False):
+            return None
+        self._asking.on = True
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is None:
+                    continue
+                origin = spec.origin if isinstance(spec.origin, str) else ""
+                if os.path.realpath(origin) in _files:
+                    wrapped = getattr(spec.loader, "orig_loader", None)  # slipcover's loader
+                    if type(spec.loader) is SourceFileLoader:
+                        spec.loader = _MarkingLoader(fullname, origin)
+                    elif type(wrapped) is SourceFileLoader:
+                        spec.loader.orig_loader = _MarkingLoader(fullname, origin)  # type: ignore[union-attr]
+                return spec
+            return None
+        finally:
+            self._asking.on = False
+
+
+def _markers() -> str | None:
+    """Load the changed files with markers from now on; why not, when it cannot."""
+    loaded = [
+        name
+        for name, module in list(sys.modules.items())
+        if os.path.realpath(str(getattr(module, "__file__", None) or "")) in _files
+    ]
+    if loaded:
+        return f"{loaded[0]} was imported before the test run could watch it"
+    setattr(builtins, MARKER, _hits.update)
+    sys.meta_path.insert(0, _Marking())
     return None
-
-
-_kept: dict[str, set[Any]] = {}
-_names: dict[str, tuple[str, frozenset[int]] | None] = {}
-
-
-def _drain() -> dict[str, set[Any]]:
-    """The lines coverage collected for the changed files since the last drain, taken out of
-    its sets (and kept, to be put back at the end)."""
-    data: dict[str, set[Any]] = _coverage.data
-    lock = getattr(_coverage, "data_lock", None)
-    taken: dict[str, set[Any]] = {}
-    if lock is not None:
-        lock.acquire()
-    try:
-        for name, lines in list(data.items()):
-            if name not in _names:
-                _names[name] = _files.get(os.path.realpath(name))
-            if _names[name] is None or not isinstance(lines, set) or not lines:
-                continue
-            taken[name] = set(lines)
-            _kept.setdefault(name, set()).update(lines)
-            lines.clear()
-    finally:
-        if lock is not None:
-            lock.release()
-    return taken
-
-
-def _put_back() -> None:
-    data: dict[str, set[Any]] = _coverage.data
-    for name, lines in _kept.items():
-        data.setdefault(name, set()).update(lines)
-    _kept.clear()
 
 
 def _start() -> None:
@@ -143,30 +257,33 @@ def _start() -> None:
         _reason = _monitoring()
         _engine = None if _reason else "sys.monitoring"
     else:
-        _reason = _coverage_sets()
-        _engine = None if _reason else "coverage's line sets"
+        _reason = _markers()
+        _engine = None if _reason else "markers"
 
 
 _start()
+
+
+def _take_hits(nodeid: str) -> None:
+    hits = list(_hits)
+    _hits.clear()
+    for number in hits:
+        path, line = _points[number]
+        _reach.setdefault(path, {}).setdefault(line, set()).add(nodeid)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     global _current
     _current = item.nodeid
-    if _coverage is not None:
-        _drain()  # what ran before this test (imports, other tests' leftovers) is not its
+    _hits.clear()  # what ran before this test (imports, collection) is not its
     start = time.monotonic()
     try:
         yield
     finally:
         _durations[item.nodeid] = time.monotonic() - start
-        if _coverage is not None:
-            for name, lines in _drain().items():
-                path, changed = _names[name] or ("", frozenset())
-                for line in lines:
-                    if line in changed:
-                        _reach.setdefault(path, {}).setdefault(line, set()).add(item.nodeid)
+        if _hits:
+            _take_hits(item.nodeid)
         _current = None
 
 
@@ -175,17 +292,28 @@ def pytest_sessionfinish(session: Any) -> None:
     out = os.environ.get("ERROR_FIX_REACH_OUT")
     if not out or not _files:
         return
-    if _coverage is not None:
-        _put_back()  # before the probe stops and saves coverage
     worker = getattr(session.config, "workerinput", None)
     if worker is not None:
         out = f"{out}.{worker.get('workerid', 'worker')}"
+    engine, reason = _engine, _reason
+    if engine == "markers":
+        # A changed module loaded by some other loader ran unmarked: its reach is unknown.
+        other = [
+            name
+            for name, module in list(sys.modules.items())
+            if os.path.realpath(str(getattr(module, "__file__", None) or "")) in _files
+            and os.path.realpath(str(module.__file__)) not in _marked
+        ]
+        if other:
+            engine, reason = None, f"{other[0]} was loaded by a loader that error-fix cannot mark"
+        elif reason is not None:
+            engine = None
     reached = {t for lines in _reach.values() for tests in lines.values() for t in tests}
     with open(out, "w", encoding="utf-8") as fh:  # noqa: PTH123 - runs on old Pythons too
         json.dump(
             {
-                "engine": _engine,
-                "reason": _reason,
+                "engine": engine,
+                "reason": reason,
                 "reach": {
                     path: {str(line): sorted(tests) for line, tests in lines.items()}
                     for path, lines in _reach.items()

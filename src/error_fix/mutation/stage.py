@@ -114,10 +114,6 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
     settings = ctx.settings
     if settings.mutation == "off":
         return ScorerResult.skipped(NAME, "mutation = off")
-    if "coverage" in settings.disabled:
-        return ScorerResult.skipped(
-            NAME, "coverage is off, so which tests run the changed lines is not known"
-        )
     if tests is None or tests.status is not ScorerStatus.OK:
         return ScorerResult.skipped(NAME, "the tests scorer did not score")
     if ctx.harness:
