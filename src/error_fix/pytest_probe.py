@@ -7,7 +7,8 @@ error_fix and must run on any Python the project uses. It:
   ``ERROR_FIX_COVERAGE_INCLUDE`` (the ones the patch changes) or of every file under
   ``ERROR_FIX_SOURCE_ROOTS`` — with the project's coverage when it has one, else error-fix's own
   copy from ``ERROR_FIX_COVERAGE_FALLBACK``, so the one patched test run also measures patch
-  coverage — paused during the tests ``ERROR_FIX_COVERAGE_PAUSE`` names (one per line);
+  coverage — not counting the tests ``ERROR_FIX_COVERAGE_PAUSE`` names (one per line): coverage
+  pauses during them; under slipcover they run last and its lines are saved as they start;
 - collects the whole suite but runs only the tests ``ERROR_FIX_RUN_ONLY`` names (one per line),
   when set: one session is then both a tree's collection and a run of a few of its tests;
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
@@ -44,6 +45,7 @@ _rewritten: dict[str, str] = {}
 _SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipTest)
 _run_only = tuple(s for s in os.environ.get("ERROR_FIX_RUN_ONLY", "").split("\n") if s)
 _unmeasured = tuple(s for s in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split("\n") if s)
+_slipcover_saved = False
 
 
 def _start_coverage() -> None:
@@ -53,7 +55,7 @@ def _start_coverage() -> None:
         return
     roots = [r for r in os.environ.get("ERROR_FIX_SOURCE_ROOTS", "").split(os.pathsep) if r]
     include = [f for f in os.environ.get("ERROR_FIX_COVERAGE_INCLUDE", "").split(os.pathsep) if f]
-    if not _unmeasured and _start_slipcover(roots or include):
+    if _start_slipcover(roots or include):
         return
     if sys.version_info >= (3, 12):
         # sys.monitoring costs far less than a trace function; line coverage needs no more.
@@ -166,6 +168,15 @@ def _imported_already(measured: list[str]) -> bool:
     )
 
 
+def _freeze_slipcover() -> None:
+    """Save slipcover's lines now; what runs from here on does not count."""
+    global _slipcover_saved
+    data_file = os.environ.get("ERROR_FIX_COVERAGE_DATA")
+    if data_file and not _slipcover_saved:
+        _save_slipcover(data_file)
+    _slipcover_saved = True
+
+
 def _save_slipcover(data_file: str) -> None:
     """Write the lines slipcover saw, per real file path, as JSON; error-fix turns it into
     coverage data (``<data_file>-slipcover.<pid>.json``)."""
@@ -187,7 +198,10 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     # The tests named in ERROR_FIX_COVERAGE_PAUSE do not count: their other version runs,
     # measured, elsewhere.
     nodeid = item.nodeid
-    paused = _coverage is not None and _named(nodeid, _unmeasured)
+    unmeasured = _named(nodeid, _unmeasured)
+    if unmeasured and _slipcover is not None:
+        _freeze_slipcover()
+    paused = unmeasured and _coverage is not None
     if paused:
         _coverage.stop()
     try:
@@ -205,6 +219,10 @@ def pytest_collection_modifyitems(session: Any, items: list[Any]) -> None:
         # The whole collection is what the run reports as selected; only the named tests run.
         _record_selection(session, items)
         items[:] = [item for item in items if _named(item.nodeid, _run_only)]
+    if _slipcover is not None and _unmeasured:
+        # slipcover cannot pause (a line's probe fires once): the tests whose run does not count
+        # go last, and its lines are saved as the first of them starts.
+        items.sort(key=lambda item: _named(item.nodeid, _unmeasured))
 
 
 def _named(nodeid: str, selectors: tuple[str, ...]) -> bool:
@@ -309,9 +327,8 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if _coverage is not None:
         _coverage.stop()
         _coverage.save()
-    data_file = os.environ.get("ERROR_FIX_COVERAGE_DATA")
-    if _slipcover is not None and data_file:
-        _save_slipcover(data_file)
+    if _slipcover is not None:
+        _freeze_slipcover()
     out = os.environ.get("ERROR_FIX_PROBE_OUT")
     if not out:
         return

@@ -341,7 +341,6 @@ def test_an_untested_branch_lowers_coverage_by_either_engine(
             "    if b is None:\n        raise TypeError('b is None')\n    if b == 0:\n",
         ),
     }
-    # The mutation stage off: its reach recording on <= 3.11 asks for coverage's tracer.
     scorers: list[Scorer] = [TestsScorer(), CoverageScorer()]
     coverage = score(calc, untested, tmp_path / "auto", scorers, mutation="off").scorers["coverage"]
     assert coverage["score"] == pytest.approx(3 / 4)
@@ -358,6 +357,60 @@ def test_an_untested_branch_lowers_coverage_by_either_engine(
     assert engine.startswith("slipcover" if sys.version_info < (3, 12) else "coverage")
     monkeypatch.setenv("ERROR_FIX_COVERAGE_ENGINE", "coverage")
     traced = score(calc, untested, tmp_path / "traced", scorers, mutation="off")
+    assert traced.scorers["coverage"]["details"].pop("engine").startswith("coverage")
+    assert {k: traced.scorers["coverage"][k] for k in ("score", "findings", "details")} == {
+        k: coverage[k] for k in ("score", "findings", "details")
+    }
+
+
+EDITED_TEST_BASE = """
+    from calc.ops import add, divide
+
+
+    def test_add() -> None:
+        assert add(0, 3) == 3
+
+
+    def test_divide() -> None:
+        assert divide(add(4, 2), 3) == 2
+"""
+
+EDITED_TEST_FIX = {
+    "src/calc/ops.py": """
+        \"\"\"Arithmetic.\"\"\"
+
+
+        def add(a: int, b: int) -> int:
+            if a == 0:
+                return b
+            return a + b
+
+
+        def divide(a: float, b: float) -> float:
+            if b == 0:
+                raise ZeroDivisionError("b is zero")
+            return a / b
+    """,
+    # The patch's test_add no longer calls add: only the base's version took the early return.
+    "tests/test_ops.py": EDITED_TEST_BASE.replace("assert add(0, 3) == 3", "assert add"),
+}
+
+
+def test_an_edited_tests_base_version_does_not_count_for_coverage_by_either_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The suite runs the base's test_add (its run does not count: the patch edits it) before
+    # test_divide, which runs add's new condition (line 5) too; only test_add took line 6.
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "tests/test_ops.py": EDITED_TEST_BASE})
+    scorers: list[Scorer] = [TestsScorer(), CoverageScorer()]
+    verdict = score(repo, EDITED_TEST_FIX, tmp_path / "auto", scorers, mutation="off")
+    coverage = verdict.scorers["coverage"]
+    assert [f["line"] for f in coverage["findings"]] == [6, 12]
+    assert coverage["score"] == pytest.approx(2 / 4)
+    engine = coverage["details"].pop("engine")
+    assert engine.startswith("slipcover" if sys.version_info < (3, 12) else "coverage")
+    monkeypatch.setenv("ERROR_FIX_COVERAGE_ENGINE", "coverage")
+    traced = score(repo, EDITED_TEST_FIX, tmp_path / "traced", scorers, mutation="off")
     assert traced.scorers["coverage"]["details"].pop("engine").startswith("coverage")
     assert {k: traced.scorers["coverage"][k] for k in ("score", "findings", "details")} == {
         k: coverage[k] for k in ("score", "findings", "details")

@@ -89,6 +89,22 @@ def test_only_changed_lines_inside_functions_are_mutated() -> None:
     assert generate(b"def broken(:\n", "x.py", [1]) == []
 
 
+def test_the_message_of_a_raise_or_an_assert_is_not_mutated() -> None:
+    source = (
+        b"def check(n):\n"
+        b"    if n < 0:\n"
+        b"        raise ValueError('n must not be negative: ' + str(n))\n"
+        b"    assert n != 13, 'unlucky'\n"
+        b"    return 'ok'\n"
+    )
+    found = [(m.line, m.operator, m.mutated) for m in generate(source, "c.py", [3, 4, 5])]
+    assert (3, "remove", "pass") in found  # the raise itself still goes
+    assert (4, "negate", "n == 13") in found
+    assert (5, "constant", '""') in found  # a returned string is behaviour
+    assert (4, "constant", "14") in found  # a number in the condition is behaviour too
+    assert not [f for f in found if f[0] in (3, 4) and f[2] in ('""', '"error-fix"')]
+
+
 def test_a_mutant_keeps_every_line_where_it_was() -> None:
     source = dedent(
         """

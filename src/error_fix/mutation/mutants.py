@@ -9,7 +9,8 @@ Operators, in the order a line gets them: relational swap with boundary shift (`
 and negation (``<`` → ``>=``, ``==`` ↔ ``!=``, ``is`` ↔ ``is not``, ``in`` ↔ ``not in``),
 ``and`` ↔ ``or``, condition negation (``if c`` → ``if not (c)``, ``not c`` → ``c``), arithmetic
 (``+`` ↔ ``-``, ``*`` ↔ ``/``, the same in ``+=``), constants (n ± 1, ``True`` ↔ ``False``, a
-string or collection made empty), return value replaced by ``None``, statement removed (``pass``).
+string or collection made empty; not the message a ``raise`` or ``assert`` gives), return value
+replaced by ``None``, statement removed (``pass``).
 """
 
 from __future__ import annotations
@@ -168,8 +169,9 @@ def generate(source: bytes, path: str, changed: Iterable[int]) -> list[Mutant]:
     text = _Source(source)
     found: list[Mutant] = []
     seen: set[tuple[int, int, str]] = set()
+    messages = _messages(tree)
     for node, function in _in_functions(tree):
-        if getattr(node, "lineno", None) not in lines:
+        if getattr(node, "lineno", None) not in lines or id(node) in messages:
             continue
         for mutant in _mutants_of(node, function, text, path):
             edit = (mutant.start, mutant.end, mutant.mutated)
@@ -218,6 +220,29 @@ def _in_functions(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
                 yield from visit(child, names, scope)
 
     yield from visit(tree, [], None)
+
+
+def _messages(tree: ast.Module) -> set[int]:
+    """The string constants of what a ``raise`` or an ``assert`` says (ids): emptying an error
+    message is a change no reader of the fix would want a test for."""
+    said = [
+        part
+        for node in ast.walk(tree)
+        for part in (
+            (node.exc,)
+            if isinstance(node, ast.Raise)
+            else (node.msg,)
+            if isinstance(node, ast.Assert)
+            else ()
+        )
+        if part is not None
+    ]
+    return {
+        id(n)
+        for part in said
+        for n in ast.walk(part)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
 
 
 def _is_docstring(statement: ast.stmt, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
