@@ -116,23 +116,25 @@ def _start_slipcover(sources: list[str]) -> bool:
     return True
 
 
-class _Instrumenting:
-    """A meta path finder: a measured module that the ordinary source loader would load is
-    loaded through slipcover's loader, which instruments its code. Any other loader (pytest's
-    assertion rewriting of test modules, say) is left alone, except the reach recorder's, which
-    marks a changed file and otherwise loads it as the source loader does. It asks the other
-    finders for the spec, stepping aside meanwhile: the reach recorder's finder asks them too."""
+class AskingFinder:
+    """A meta path finder that asks the other finders for a module's spec and may change its
+    loader (:meth:`adapt`). It steps aside (per thread) while it asks, so two of them — this
+    probe's and the reach recorder's, which subclasses it — never ask each other round in
+    circles, whichever of them comes first."""
 
-    def __init__(self, sci: Any, loader: Any, measured: list[str]) -> None:
-        self.sci = sci
-        self.loader = loader
-        self.measured = measured
+    def __init__(self) -> None:
         self._asking = threading.local()
 
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        from importlib.machinery import SourceFileLoader
+    def wants(self, fullname: str) -> bool:
+        """Whether to look at this import at all (a failing import, which nothing caches,
+        asks every finder every time)."""
+        return True
 
-        if getattr(self._asking, "on", False):
+    def adapt(self, spec: Any) -> None:
+        """Change ``spec``'s loader when the module is one of this finder's."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if not self.wants(fullname) or getattr(self._asking, "on", False):
             return None
         self._asking.on = True
         try:
@@ -142,15 +144,33 @@ class _Instrumenting:
                 spec = finder.find_spec(fullname, path, target)
                 if spec is None or spec.loader is None:
                     continue
-                source = type(spec.loader) is SourceFileLoader or getattr(
-                    spec.loader, "error_fix_source_loader", False
-                )
-                if source and _within(spec.origin, self.measured):
-                    spec.loader = self.loader(self.sci, spec.loader, spec.origin)
+                self.adapt(spec)
                 return spec
             return None
         finally:
             self._asking.on = False
+
+
+class _Instrumenting(AskingFinder):
+    """A measured module that the ordinary source loader would load is loaded through
+    slipcover's loader, which instruments its code. Any other loader (pytest's assertion
+    rewriting of test modules, say) is left alone, except the reach recorder's, which marks a
+    changed file and otherwise loads it as the source loader does."""
+
+    def __init__(self, sci: Any, loader: Any, measured: list[str]) -> None:
+        super().__init__()
+        self.sci = sci
+        self.loader = loader
+        self.measured = measured
+
+    def adapt(self, spec: Any) -> None:
+        from importlib.machinery import SourceFileLoader
+
+        source = type(spec.loader) is SourceFileLoader or getattr(
+            spec.loader, "error_fix_source_loader", False
+        )
+        if source and _within(spec.origin, self.measured):
+            spec.loader = self.loader(self.sci, spec.loader, spec.origin)
 
 
 def _within(location: Any, measured: list[str]) -> bool:

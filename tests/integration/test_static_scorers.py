@@ -351,14 +351,26 @@ def test_an_untested_branch_lowers_coverage_by_either_engine(
     assert coverage["details"]["uncovered"] == [
         {"path": "src/calc/ops.py", "start_line": 10, "end_line": 10}
     ]
-    # Python 3.10/3.11: slipcover's bytecode probes; 3.12+: coverage on sys.monitoring. Forced
-    # back to coverage's tracer, every figure is the same.
+    assert_the_tracer_agrees(calc, untested, tmp_path, coverage, monkeypatch)
+
+
+def assert_the_tracer_agrees(
+    repo: SampleRepo,
+    files: dict[str, str | None],
+    tmp_path: Path,
+    coverage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``coverage`` came from this Python's engine — slipcover's bytecode probes on 3.10/3.11,
+    coverage on sys.monitoring on 3.12+; forced back to coverage's tracer, every figure is the
+    same."""
     engine = coverage["details"].pop("engine")
     assert engine.startswith("slipcover" if sys.version_info < (3, 12) else "coverage")
     monkeypatch.setenv("ERROR_FIX_COVERAGE_ENGINE", "coverage")
-    traced = score(calc, untested, tmp_path / "traced", scorers, mutation="off")
-    assert traced.scorers["coverage"]["details"].pop("engine").startswith("coverage")
-    assert {k: traced.scorers["coverage"][k] for k in ("score", "findings", "details")} == {
+    scorers: list[Scorer] = [TestsScorer(), CoverageScorer()]
+    traced = score(repo, files, tmp_path / "traced", scorers, mutation="off").scorers["coverage"]
+    assert traced["details"].pop("engine").startswith("coverage")
+    assert {k: traced[k] for k in ("score", "findings", "details")} == {
         k: coverage[k] for k in ("score", "findings", "details")
     }
 
@@ -407,14 +419,7 @@ def test_an_edited_tests_base_version_does_not_count_for_coverage_by_either_engi
     coverage = verdict.scorers["coverage"]
     assert [f["line"] for f in coverage["findings"]] == [6, 12]
     assert coverage["score"] == pytest.approx(2 / 4)
-    engine = coverage["details"].pop("engine")
-    assert engine.startswith("slipcover" if sys.version_info < (3, 12) else "coverage")
-    monkeypatch.setenv("ERROR_FIX_COVERAGE_ENGINE", "coverage")
-    traced = score(repo, EDITED_TEST_FIX, tmp_path / "traced", scorers, mutation="off")
-    assert traced.scorers["coverage"]["details"].pop("engine").startswith("coverage")
-    assert {k: traced.scorers["coverage"][k] for k in ("score", "findings", "details")} == {
-        k: coverage[k] for k in ("score", "findings", "details")
-    }
+    assert_the_tracer_agrees(repo, EDITED_TEST_FIX, tmp_path, coverage, monkeypatch)
 
 
 def test_a_total_coverage_drop_against_a_measured_base_caps_the_score(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """A pytest plugin recording which tests reach the lines a patch changed (``-p error_fix_reach``).
 
-It is copied, alone, beside the probe into the patched test runs, so it must not import error_fix
-and must run on any Python the project uses. ``ERROR_FIX_REACH`` holds JSON
+It is copied beside the probe into the patched test runs and loaded after it (it uses the probe's
+finder), so it must not import error_fix and must run on any Python the project uses.
+``ERROR_FIX_REACH`` holds JSON
 ``[{"file": absolute path, "path": tree-relative path, "lines": [changed lines]}]``; it writes
 ``ERROR_FIX_REACH_OUT`` (``<that>.<worker>`` from a pytest-xdist worker):
 ``{"engine", "reason", "reach": {path: {line: [test ids]}}, "durations": {test id: seconds}}``.
@@ -27,13 +28,17 @@ import builtins
 import json
 import os
 import sys
-import threading
 import time
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from error_fix.pytest_probe import AskingFinder
+else:
+    from error_fix_probe import AskingFinder  # the probe, copied beside it and loaded before it
 
 MARKER = "__error_fix_reach__"
 """The builtin name a marker calls: the recording set's ``update``."""
@@ -195,41 +200,27 @@ class _MarkingLoader(SourceFileLoader):
         return code
 
 
-class _Marking:
-    """A meta path finder: a changed file the ordinary source loader would load is loaded by
-    :class:`_MarkingLoader` instead (inside slipcover's loader, when the probe put one around
-    it). It asks the other finders, as the probe's own finder does; each steps aside while it
-    asks, so the two never ask each other round in circles."""
+class _Marking(AskingFinder):
+    """A changed file the ordinary source loader would load is loaded by :class:`_MarkingLoader`
+    instead (inside slipcover's loader, when the probe put one around it)."""
 
     def __init__(self) -> None:
-        self._asking = threading.local()
-        # The module names a changed file can have: any other import is none of this finder's
-        # business (and a failing import, which nothing caches, must stay cheap).
+        super().__init__()
         files = [Path(f) for f in _files]
         self._names = {f.parent.name if f.name == "__init__.py" else f.stem for f in files}
 
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname.rpartition(".")[2] not in self._names or getattr(self._asking, "on", False):
-            return None
-        self._asking.on = True
-        try:
-            for finder in sys.meta_path:
-                if finder is self or not hasattr(finder, "find_spec"):
-                    continue
-                spec = finder.find_spec(fullname, path, target)
-                if spec is None:
-                    continue
-                origin = spec.origin if isinstance(spec.origin, str) else ""
-                if os.path.realpath(origin) in _files:
-                    wrapped = getattr(spec.loader, "orig_loader", None)  # slipcover's loader
-                    if type(spec.loader) is SourceFileLoader:
-                        spec.loader = _MarkingLoader(fullname, origin)
-                    elif type(wrapped) is SourceFileLoader:
-                        spec.loader.orig_loader = _MarkingLoader(fullname, origin)  # type: ignore[union-attr]
-                return spec
-            return None
-        finally:
-            self._asking.on = False
+    def wants(self, fullname: str) -> bool:
+        return fullname.rpartition(".")[2] in self._names
+
+    def adapt(self, spec: Any) -> None:
+        origin = spec.origin if isinstance(spec.origin, str) else ""
+        if os.path.realpath(origin) not in _files:
+            return
+        wrapped = getattr(spec.loader, "orig_loader", None)  # slipcover's loader
+        if type(spec.loader) is SourceFileLoader:
+            spec.loader = _MarkingLoader(spec.name, origin)
+        elif type(wrapped) is SourceFileLoader:
+            spec.loader.orig_loader = _MarkingLoader(spec.name, origin)
 
 
 def _markers() -> str | None:
