@@ -335,7 +335,7 @@ class PatchApplier:
         try:
             futures = {pool.submit(scorer.run, ctx): scorer.name for scorer in scorers}
             for future, name in futures.items():
-                result = proc.result_of(future)
+                result = future.result()
                 results[name] = result
                 self._emit(
                     "scorer_completed",

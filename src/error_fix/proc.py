@@ -17,11 +17,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
-from concurrent.futures import wait as wait_any
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .sandbox import Confinement
@@ -94,18 +92,6 @@ def scrubbed_env(
     if overrides:
         env.update(overrides)
     return env
-
-
-T = TypeVar("T")
-
-
-def result_of(future: Future[T]) -> T:
-    """``future.result()`` for the main thread, waking twice a second: the kernel may hand a
-    signal (Ctrl-C, SIGTERM) to any thread, and Python runs its handler only when the main
-    thread runs, which a wait on a lock never does."""
-    while not future.done():
-        wait_any([future], timeout=0.5)
-    return future.result()
 
 
 class _ProcessGroups:

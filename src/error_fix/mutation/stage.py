@@ -24,7 +24,6 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from .. import proc
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
 from ..scorers.test_sessions import project_runner
 from ..testrun import Plugin, TestRunner, resolve_python
@@ -177,12 +176,8 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
             futures = [
                 pool.submit(_work, ctx, runner, w, deadline, reach, equivalents) for w in workers
             ]
-            try:
-                for future in futures:
-                    proc.result_of(future)
-            except (KeyboardInterrupt, SystemExit):
-                proc.cancel()  # a signal: the mutant processes go now, not at their deadline
-                raise
+            for future in futures:
+                future.result()
     return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s)
 
 
