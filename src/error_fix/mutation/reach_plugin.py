@@ -223,13 +223,19 @@ class _Marking(AskingFinder):
             spec.loader.orig_loader = _MarkingLoader(spec.name, origin)
 
 
+def _changed_modules() -> dict[str, str]:
+    """Loaded module name → its changed file (real path)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        real = os.path.realpath(str(getattr(module, "__file__", None) or ""))
+        if real in _files:
+            found[name] = real
+    return found
+
+
 def _markers() -> str | None:
     """Load the changed files with markers from now on; why not, when it cannot."""
-    loaded = [
-        name
-        for name, module in list(sys.modules.items())
-        if os.path.realpath(str(getattr(module, "__file__", None) or "")) in _files
-    ]
+    loaded = list(_changed_modules())
     if loaded:
         return f"{loaded[0]} was imported before the test run could watch it"
     setattr(builtins, MARKER, _hits.update)
@@ -289,12 +295,7 @@ def pytest_sessionfinish(session: Any) -> None:
     engine, reason = _engine, _reason
     if engine == "markers":
         # A changed module loaded by some other loader ran unmarked: its reach is unknown.
-        other = [
-            name
-            for name, module in list(sys.modules.items())
-            if os.path.realpath(str(getattr(module, "__file__", None) or "")) in _files
-            and os.path.realpath(str(module.__file__)) not in _marked
-        ]
+        other = [name for name, real in _changed_modules().items() if real not in _marked]
         if other:
             engine, reason = None, f"{other[0]} was loaded by a loader that error-fix cannot mark"
         elif reason is not None:
