@@ -173,8 +173,10 @@ def test_tests_that_pin_the_fix_kill_every_mutant_a_hang_included_and_the_fix_me
     assert {m["original"] for m in hung} >= {"n -= 1"}
     assert all(m["by"] == "tests/test_ops.py::test_steps_to_zero" for m in hung)
     assert details["timed_out"] == len(hung)
-    # Many mutants per process, a hang stopped inside it: never one process per mutant.
+    # Many mutants per process, a hang stopped inside it: never one process per mutant. The
+    # patch's own tests met them all beside the suite.
     assert details["processes"] <= 2
+    assert details["first_pass"]["mutants"] == 25
     assert verdict.decision is PatchDecision.AUTO_MERGE
     assert verdict.timings["mutation"] > 0
 
@@ -269,7 +271,11 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
 
         monkeypatch.setattr(stage, "MIN_BUDGET_S", 0.0)
         starved = run_mutation(
-            replace(ctx, settings=settings(mutation="auto", mutation_budget=1e-9, mutation_max=3)),
+            replace(
+                ctx,
+                settings=settings(mutation="auto", mutation_budget=1e-9, mutation_max=3),
+                mutation_first_pass=[],
+            ),
             tests,
         )
         details = starved.details
@@ -279,3 +285,34 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
         assert "out of budget" in str(starved.reason)
     assert _digest(calc.path) == checkout
     assert calc.snapshot() == before
+
+
+def test_the_patchs_own_tests_meet_the_mutants_beside_the_suite_and_the_rest_after(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    """First pass, beside the suite: the patch's own (weak) test against the mutants of the lines
+    it runs. A mutant it misses is not let go: after the decision the base's tests that run the
+    line meet it (not the test it already survived)."""
+    one_line = dedent(CALC["src/calc/ops.py"]).replace(
+        "return a / b", "return a / b if b != 0 else 0.0"
+    )
+    weak = dedent(CALC["tests/test_ops.py"]) + dedent(
+        """
+
+        def test_divide_by_zero() -> None:
+            assert divide(1, 0) == divide(2, 0)
+        """
+    )
+    verdict = score(calc, {"src/calc/ops.py": one_line, "tests/test_ops.py": weak}, tmp_path / "a")
+    details = verdict.scorers["mutation"]["details"]
+    first = details["first_pass"]
+    assert first["mutants"] >= 3 and first["processes"] == 1, first
+    assert first["killed"] >= 1 and first["survived"] >= 1, first
+    by_text = {m["mutated"]: m for m in details["mutants"]}
+    # Survived `divide(1, 0) == divide(2, 0)`; the base's test_divide kills it afterwards.
+    assert by_text["a * b"]["status"] == "killed"
+    assert by_text["a * b"]["by"] == "tests/test_ops.py::test_divide"
+    # The patch's own test kills `b == 0` in the first pass; nothing runs it again.
+    assert by_text["b == 0"]["by"] == "tests/test_ops.py::test_divide_by_zero"
+    assert details["processes"] == first["processes"] + 1  # one more process, after the suite
+    assert verdict.timings["pytest:mutants-first"] > 0

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from error_fix import testrun
 from error_fix.config import ConfigError, Settings
 from error_fix.decision import PatchDecision, Verdict, capped_by_mutation
 from error_fix.harness import HarnessChange
 from error_fix.mutation.mutants import Mutant, by_line, equivalent_edits, generate, round_robin
-from error_fix.mutation.reach import read_reach
-from error_fix.mutation.stage import run_mutation
+from error_fix.mutation.reach import Reach, read_reach
+from error_fix.mutation.stage import (
+    FirstPass,
+    Outcome,
+    _shares,
+    _Worker,
+    first_pass_jobs,
+    run_mutation,
+)
 from error_fix.mutation.switch_plugin import changed_functions, compile_file
 from error_fix.report import markdown_report, terminal, verdict_annotations
 from error_fix.scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
+from error_fix.scorers.test_sessions import project_runner
 from tests.sample import CALC, SampleRepo, dedent, make_patch, settings
 
 SOURCE = dedent(
@@ -130,6 +141,43 @@ def test_every_changed_line_is_covered_before_a_line_gets_a_second_mutant() -> N
     assert len(round_robin(groups, 100)) == sum(len(g) for g in groups)
 
 
+def test_a_first_pass_kill_stands_and_a_survivor_meets_only_the_tests_it_has_not_met() -> None:
+    killed, spared, done, unrun, unreached = generate(SOURCE, "prices.py", [7])[:5]
+    early = [
+        Outcome(killed, ["t::own"], "killed", by="t::own"),
+        Outcome(spared, ["t::own"], "survived"),
+        Outcome(done, ["t::own"], "survived"),
+        Outcome(unrun, ["t::own"]),  # the first pass ran out of time
+    ]
+    first = FirstPass({o.mutant.key: o for o in early}, _Worker("first", early), 1.0)
+    second = [
+        Outcome(killed, ["t::own", "t::base"]),
+        Outcome(spared, ["t::own", "t::base"]),
+        Outcome(done, ["t::own"]),
+        Outcome(unrun, ["t::own", "t::base"]),
+        Outcome(unreached, [], "survived", note="no test runs this line"),
+    ]
+    first.carry_into(second)
+    assert [(o.status, o.by, o.untried) for o in second] == [
+        ("killed", "t::own", ["t::own", "t::base"]),
+        ("out_of_budget", None, ["t::base"]),
+        ("survived", None, []),
+        ("out_of_budget", None, ["t::own", "t::base"]),
+        ("survived", None, []),
+    ]
+    assert first.to_dict()["killed"] == 1 and first.to_dict()["survived"] == 2
+
+
+def test_mutants_share_a_process_unless_their_tests_outlast_a_start_up() -> None:
+    mutants = generate(SOURCE, "prices.py", [7, 8])[:4]
+    quick = Reach({}, {"t::a": 0.01, "t::b": 0.02}, "markers", None)
+    slow = Reach({}, {"t::a": 2.0, "t::b": 0.02}, "markers", None)
+    outcomes = [Outcome(m, ["t::a", "t::b"]) for m in mutants]
+    assert [len(s) for s in _shares(outcomes, quick, settings(jobs=2))] == [4]
+    assert [len(s) for s in _shares(outcomes, slow, settings(jobs=2))] == [2, 2]
+    assert [len(s) for s in _shares(outcomes, slow, settings(jobs=1))] == [4]
+
+
 def test_code_that_changes_is_the_mutated_function_and_what_encloses_it() -> None:
     source = b"def outer(a):\n    def inner(b):\n        return b + 1\n    return inner(a)\n"
     mutant = next(m for m in generate(source, "n.py", [3]) if m.operator == "arithmetic")
@@ -237,6 +285,46 @@ def test_no_reach_recorded_is_a_skip_with_the_reason(tmp_path: Path) -> None:
     result = run_mutation(ctx, OK_TESTS)
     assert result.status is ScorerStatus.SKIPPED
     assert "which tests run the changed lines is not known" in str(result.reason)
+
+
+def _run(tree: Path, **outcomes: testrun.TestStatus) -> testrun.TestRun:
+    return testrun.TestRun(
+        tree,
+        {f"tests/test_ops.py::{n}": s for n, s in outcomes.items()},
+        {},
+        0,
+        False,
+        1,
+        junit_found=True,
+    )
+
+
+def test_no_first_pass_for_a_fix_whose_own_test_fails_or_whose_suite_already_failed(
+    tmp_path: Path,
+) -> None:
+    ctx = _context(
+        tmp_path, files={"src/calc/ops.py": CALC["src/calc/ops.py"].replace("a + b", "b + a")}
+    )
+    runner = project_runner(ctx, sys.executable)  # never starts: nothing is due
+    passing = _run(ctx.patched, test_new=testrun.TestStatus.PASSED)
+    failing = _run(
+        ctx.patched, test_new=testrun.TestStatus.PASSED, test_other=testrun.TestStatus.FAILED
+    )
+    assert first_pass_jobs(ctx, runner, failing) == []
+    off = replace(ctx, settings=settings(mutation="off"))
+    assert first_pass_jobs(off, runner, passing) == []
+    harness = replace(ctx, harness=(HarnessChange("tests/conftest.py", "conftest.py"),))
+    assert first_pass_jobs(harness, runner, passing) == []
+    # Queued while the suite ran; the suite has failed a test by the time its turn comes.
+    [(tree, job)] = first_pass_jobs(
+        ctx,
+        runner,
+        passing,
+        lambda: _run(ctx.patched, test_add=testrun.TestStatus.FAILED),
+    )
+    assert tree == ctx.patched
+    assert job() == []
+    assert ctx.mutation_first_pass == [] and not (ctx.scratch / "mutation").exists()
 
 
 def _mutation(status: ScorerStatus, survivors: int) -> ScorerResult:

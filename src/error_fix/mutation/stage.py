@@ -8,9 +8,18 @@ mutants per pytest process (switch_plugin.py swaps code objects in memory; no fi
 the patched tree or anywhere). A mutant that makes a test fail, error or hang is killed; one no
 test notices survives, and the report shows it on its line.
 
+Two passes. The first runs beside the suite, as soon as the patch's own tests have run on the
+patched tree (the proof run, which records their reach): one process, the patch's own tests
+against the mutants of the lines they run, within MIN_BUDGET_S. The patch's tests are the ones
+written for the fix, so they kill most mutants, and on two cores the suite's run hides this
+pass. The second pass runs after the decision, for a fix that would merge: the mutants still
+alive meet every other test that runs their line (the suite's reach); when the first pass
+killed them all, no process starts after the suite.
+
 Bounds: at most ``mutation-max`` mutants, every changed line before any line's second one, and
-``mutation-budget`` × the patched suite's time (at least MIN_BUDGET_S) of wall time; the
-processes run in parallel within ``jobs``. What the budget leaves unrun is reported as such.
+``mutation-budget`` × the patched suite's time (at least MIN_BUDGET_S) of wall time for the
+second pass; its processes run in parallel within ``jobs`` when the work is worth a second
+start-up. What the budget leaves unrun is reported as such.
 """
 
 from __future__ import annotations
@@ -18,18 +27,22 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
-from ..scorers.test_sessions import project_runner
-from ..testrun import Plugin, TestRunner, resolve_python
+from ..scorers.test_sessions import Job, project_runner
+from ..testrun import Plugin, TestRun, TestRunner, TestStatus, resolve_python
 from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
-from .reach import Reach, changed_lines, read_reach
+from .reach import Reach, changed_lines, read_reach, recorded_reach
 from .switch_plugin import changed_functions, compile_file
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 NAME = "mutation"
 SWITCH_MODULE = "error_fix_mutants"
@@ -44,6 +57,9 @@ MIN_TEST_TIMEOUT_S = 1.0
 """... and never under this."""
 RESTARTS = 3
 """New processes a worker may start after one was killed (a mutant that hung in C code)."""
+START_S = 1.0
+"""About what starting and collecting one more test process costs: the second pass splits its
+mutants over processes only when their tests would run longer than this."""
 RULE = "surviving-mutant"
 
 
@@ -61,6 +77,13 @@ class Outcome:
     """The test that killed it."""
     note: str | None = None
     """Why it is unusable, or how it survived (no test runs its line)."""
+    tried: tuple[str, ...] = ()
+    """Tests it already met, and survived, in the first pass (not run on it again)."""
+
+    @property
+    def untried(self) -> list[str]:
+        """The tests still to run on it."""
+        return [t for t in self.tests if t not in self.tried]
 
     @property
     def killed(self) -> bool:
@@ -80,7 +103,8 @@ class Outcome:
 class _Worker:
     """One share of the mutants, run by as few pytest processes as possible."""
 
-    index: int
+    name: str
+    """Names its processes (``mutants-<name>``) and plans."""
     outcomes: list[Outcome]
     control_failing: set[str] = field(default_factory=set)
     equivalent: int = 0
@@ -143,20 +167,10 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
     suite_s = float(tests.details.get("suite_duration_s") or 0.0)
     budget = max(MIN_BUDGET_S, settings.mutation_budget * suite_s)
     deadline = time.time() + budget
-    own = set(ctx.patch.test_files)
-
-    def order(ids: frozenset[str]) -> list[str]:
-        """The patch's own tests first (most likely to kill), then the quickest."""
-        return sorted(
-            ids,
-            key=lambda n: (n.split("::", 1)[0] not in own, reach.durations.get(n, 0.0), n),
-        )
-
+    order = _order(ctx, reach)
     groups: list[list[Outcome]] = []
     for (path, line), group in by_line(mutants).items():
-        reached = frozenset().union(
-            *(reach.tests.get((path, n), frozenset()) for n in range(line, group[0].end_line + 1))
-        )
+        reached = _reached(reach, path, line, group[0].end_line)
         if not reached:
             # No test runs the line: any change of it goes unnoticed; one mutant says so.
             groups.append([Outcome(group[0], [], "survived", note="no test runs this line")])
@@ -164,11 +178,11 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
             ids = order(reached)
             groups.append([Outcome(m, ids) for m in group])
     selected = round_robin(groups, settings.mutation_max)
-    runnable = [o for o in selected if o.tests]
-    workers = [
-        _Worker(k, runnable[k :: max(1, min(settings.jobs, len(runnable)))])
-        for k in range(max(1, min(settings.jobs, len(runnable))))
-    ]
+    first = ctx.mutation_first_pass[0] if ctx.mutation_first_pass else None
+    if first is not None:
+        first.carry_into(selected)
+    runnable = [o for o in selected if o.status == "out_of_budget" and o.untried]
+    workers = [_Worker(str(k), share) for k, share in enumerate(_shares(runnable, reach, settings))]
     if runnable:
         ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
         runner = project_runner(ctx, python)
@@ -178,7 +192,129 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
             ]
             for future in futures:
                 future.result()
-    return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s)
+    return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s, first)
+
+
+@dataclass
+class FirstPass:
+    """What the patch's own tests did to the mutants, beside the suite."""
+
+    outcomes: dict[str, Outcome]
+    """Mutant key → its outcome there (killed, survived those tests, or not decided)."""
+    worker: _Worker
+    """The pass's process count, control and errors."""
+    duration_s: float
+    """Wall time of the pass."""
+
+    def carry_into(self, selected: list[Outcome]) -> None:
+        """A kill stands; a mutant that survived the patch's tests keeps only the other tests
+        that run its line, and survives if there are none; the rest run as if new."""
+        for outcome in selected:
+            early = self.outcomes.get(outcome.mutant.key)
+            if early is None or not outcome.tests:
+                continue
+            if early.killed:
+                outcome.status, outcome.by, outcome.note = early.status, early.by, early.note
+            elif early.status == "survived":
+                outcome.tried = tuple(early.tests)
+                if not outcome.untried:
+                    outcome.status = "survived"
+
+    def to_dict(self) -> dict[str, Any]:
+        decided = [o for o in self.outcomes.values() if o.status != "out_of_budget"]
+        return {
+            "mutants": len(self.outcomes),
+            "killed": sum(1 for o in decided if o.killed),
+            "survived": sum(1 for o in decided if o.status == "survived"),
+            "processes": self.worker.processes,
+            "duration_s": round(self.duration_s, 3),
+            "errors": list(self.worker.errors),
+        }
+
+
+def first_pass_jobs(
+    ctx: ScoringContext,
+    runner: TestRunner,
+    proof: TestRun,
+    suite: Callable[[], TestRun | None] = lambda: None,
+) -> list[Job]:
+    """The first pass, as a session to queue beside the suite once the proof run is in: none
+    when the stage is off, the patch changes the harness, or the patch's own tests did not all
+    pass on the patched tree (such a fix does not merge; the pass would be wasted). Nor does it
+    start if the suite (``suite()``, once done) already failed a test."""
+    statuses = set(proof.outcomes.values())
+    if (
+        ctx.settings.mutation == "off"
+        or ctx.harness
+        or TestStatus.PASSED not in statuses
+        or TestStatus.FAILED in statuses
+    ):
+        return []
+
+    def job() -> list[Job]:
+        done = suite()
+        if done is not None and TestStatus.FAILED in done.outcomes.values():
+            return []
+        start = time.monotonic()
+        found = _first_pass(ctx, runner, proof)
+        if found is not None:
+            found.duration_s = time.monotonic() - start
+            ctx.mutation_first_pass.append(found)
+            ctx.timings.add(f"{NAME}:first-pass", found.duration_s)
+        return []
+
+    return [(ctx.patched, job)]
+
+
+def _first_pass(ctx: ScoringContext, runner: TestRunner, proof: TestRun) -> FirstPass | None:
+    mutants, equivalents = _mutants(ctx)
+    reach = read_reach(recorded_reach(proof))
+    if not mutants or reach.engine is None:
+        return None
+    order = _order(ctx, reach)
+    # The same mutants the second pass will select (it keeps one per line no test runs).
+    chosen = round_robin(list(by_line(mutants).values()), ctx.settings.mutation_max)
+    outcomes = [
+        Outcome(m, order(reached))
+        for m in chosen
+        if (reached := _reached(reach, m.path, m.line, m.end_line))
+    ]
+    if not outcomes:
+        return None
+    ctx.progress(NAME, f"running {len(outcomes)} mutant(s) against the patch's own tests")
+    worker = _Worker("first", outcomes)
+    _work(ctx, runner, worker, time.time() + MIN_BUDGET_S, reach, equivalents)
+    return FirstPass({o.mutant.key: o for o in outcomes}, worker, 0.0)
+
+
+def _order(ctx: ScoringContext, reach: Reach) -> Callable[[frozenset[str]], list[str]]:
+    own = set(ctx.patch.test_files)
+
+    def order(ids: frozenset[str]) -> list[str]:
+        """The patch's own tests first (most likely to kill), then the quickest."""
+        return sorted(
+            ids,
+            key=lambda n: (n.split("::", 1)[0] not in own, reach.durations.get(n, 0.0), n),
+        )
+
+    return order
+
+
+def _reached(reach: Reach, path: str, line: int, end_line: int) -> frozenset[str]:
+    """The tests that run any line of ``line``..``end_line`` of ``path``."""
+    return frozenset().union(
+        *(reach.tests.get((path, n), frozenset()) for n in range(line, end_line + 1))
+    )
+
+
+def _shares(runnable: list[Outcome], reach: Reach, settings: Settings) -> list[list[Outcome]]:
+    """The mutants split over at most ``jobs`` processes; one process when all their tests
+    together would not outlast another process's start-up."""
+    work = sum(reach.durations.get(t, 0.0) for o in runnable for t in o.untried)
+    count = max(1, min(settings.jobs, len(runnable)))
+    if work < START_S:
+        count = 1
+    return [runnable[k::count] for k in range(count)]
 
 
 def _mutants(ctx: ScoringContext) -> tuple[list[Mutant], dict[str, list[Edit]]]:
@@ -240,8 +376,8 @@ def _work(
     folder.mkdir(exist_ok=True)
     while pending and worker.processes <= RESTARTS and time.time() < deadline:
         worker.processes += 1
-        plan = folder / f"plan-{worker.index}-{worker.processes}.json"
-        tests = sorted({t for i in pending for t in by_id[i].tests})
+        plan = folder / f"plan-{worker.name}-{worker.processes}.json"
+        tests = sorted({t for i in pending for t in by_id[i].untried})
         plan.write_text(
             json.dumps(
                 {
@@ -259,7 +395,7 @@ def _work(
                             "start": by_id[i].mutant.start,
                             "end": by_id[i].mutant.end,
                             "replacement": by_id[i].mutant.mutated,
-                            "tests": by_id[i].tests,
+                            "tests": by_id[i].untried,
                         }
                         for i in pending
                     ],
@@ -281,7 +417,7 @@ def _work(
         run = runner.run(
             ctx.patched,
             files,
-            label=f"mutants-{worker.index}",
+            label=f"mutants-{worker.name}",
             plugins=[plugin],
             timeout=hard,
             retry=False,
@@ -348,14 +484,17 @@ def _result(
     reach: Reach,
     budget: float,
     suite_s: float,
+    first: FirstPass | None = None,
 ) -> ScorerResult:
     errors = [e for w in workers for e in w.errors]
+    # The first pass's errors only sent its mutants to the second pass.
+    every = [*workers, first.worker] if first is not None else workers
     killed = [o for o in selected if o.killed]
     survived = [o for o in selected if o.status == "survived"]
     unusable = [o for o in selected if o.status == "unusable"]
     out_of_budget = [o for o in selected if o.status == "out_of_budget"]
     ran = [o for o in selected if o.killed or (o.status == "survived" and o.tests)]
-    control_failing = sorted({t for w in workers for t in w.control_failing})
+    control_failing = sorted({t for w in every for t in w.control_failing})
     details: dict[str, Any] = {
         "generated": generated,
         "selected": len(selected),
@@ -371,11 +510,12 @@ def _result(
         ],
         "mutants": [o.to_dict() for o in selected],
         "control_failing": control_failing,
-        "control_equivalent": sum(w.equivalent for w in workers),
+        "control_equivalent": sum(w.equivalent for w in every),
         "budget_s": round(budget, 3),
         "suite_s": round(suite_s, 3),
         "reach": reach.engine,
-        "processes": sum(w.processes for w in workers),
+        "processes": sum(w.processes for w in every),
+        "first_pass": first.to_dict() if first is not None else None,
     }
     if errors and not killed and not survived:
         return ScorerResult.unknown(

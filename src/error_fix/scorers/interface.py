@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import Settings
 from ..harness import HarnessChange
@@ -23,6 +23,9 @@ from ..sandbox import Sandbox
 from ..timings import Timings
 from .silencing import GATE_PREFIX as SILENCED
 from .silencing import silencing_reason
+
+if TYPE_CHECKING:
+    from ..mutation.stage import FirstPass
 
 
 class ScorerUnknown(Exception):
@@ -170,6 +173,8 @@ class ScoringContext:
     reach_data: list[Path] = field(default_factory=list)
     """Files in which the patched runs recorded which tests ran each changed line (the mutation
     stage reads them)."""
+    mutation_first_pass: list[FirstPass] = field(default_factory=list)
+    """What the mutation stage's first pass, beside the suite, found (at most one)."""
 
 
 class Scorer(ABC):

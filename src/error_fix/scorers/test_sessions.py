@@ -205,11 +205,16 @@ class Sessions:
         coverage: bool | list[str],
         unmeasured: list[str],
         plugins: Callable[[Path], Sequence[Plugin]] = lambda tree: (),
+        after_proof: Callable[[TestRun, Callable[[], TestRun | None]], list[Job]] = (
+            lambda run, suite: []
+        ),
     ) -> tuple[TestRun, BesideTheSuite]:
         """The suite on the regression tree and, on the other core, what runs beside it; once
         the suite is done, its core takes what is left (a small suite's decision then costs
         half the sessions' time, never a third process on two cores). ``plugins(tree)`` ride
-        along on the suite and on the proof run (the mutation stage's reach recording)."""
+        along on the suite and on the proof run (the mutation stage's reach recording);
+        ``after_proof(run, suite)`` are sessions the proof run makes due (the mutation stage's
+        first pass); ``suite()`` is the suite's run once it is done, else None."""
         trees = self.trees
         done: dict[str, TestRun] = {}
         reruns: dict[str, list[TestRun]] = {"before": [], "after": []}
@@ -262,7 +267,12 @@ class Sessions:
                 coverage=coverage,
                 plugins=plugins(trees.patched),
             )
-            jobs.append((trees.patched, lambda: record("proof", proof())))
+
+            def proven() -> list[Job]:
+                done["proof"] = run = proof()
+                return after_proof(run, lambda: done.get("after"))
+
+            jobs.append((trees.patched, proven))
         if trees.judge_base and not (touching and collecting):
             collect = partial(
                 self.runner.run, trees.base, None, label="base-collect", collect_only=True

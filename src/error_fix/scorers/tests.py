@@ -17,6 +17,7 @@ impossible makes the scorer unknown.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,15 @@ class TestsScorer(Scorer):
         ctx.progress(self.name, "running the base's suite against the patched source")
         # The tests the patch edits count for coverage as the patch has them (proof run).
         unmeasured = [f"{path}::{name}" for path, name in sorted(changes.edited)]
+        # Imported here: the mutation stage imports the scorers' interface.
+        from ..mutation.stage import first_pass_jobs
+
         full, beside = sessions.suite_and_beside(
-            targets, coverage_request(ctx), unmeasured, lambda tree: reach_plugins(ctx, tree)
+            targets,
+            coverage_request(ctx),
+            unmeasured,
+            lambda tree: reach_plugins(ctx, tree),
+            partial(first_pass_jobs, ctx, sessions.runner),
         )
         ctx.reach_data.extend(recorded_reach(full, beside.proof))
         ctx.patched_test_run.set_result(coverage_on_patched(ctx, full, beside.proof))
