@@ -99,8 +99,14 @@ def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
     assert started.exists(), "the test suite never started"
     assert len(worktree_dirs(repo)) > 1
     scratch = [d for d in worktree_dirs(repo) if d != str(repo.path)]
+    dispositions = _signal_state(process.pid)
     os.kill(process.pid, signum)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        pytest.fail(f"error-fix did not exit within 30 s of the signal; before it: {dispositions}")
     assert process.returncode == (130 if signum == signal.SIGINT else 128 + signum), err
     assert repo.snapshot() == before
     assert worktree_dirs(repo) == [str(repo.path)]
@@ -108,3 +114,27 @@ def test_a_signal_mid_run_kills_the_tools_and_restores_everything(
     child = int(started.read_text().split()[0])
     time.sleep(0.2)
     assert not process_alive(child), "a test subprocess outlived error-fix"
+
+
+def _signal_state(pid: int) -> str:
+    """The process's ignored, caught and per-thread blocked signal masks (/proc), to tell a
+    signal the process ignores or blocks from one it handles late."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        threads = sorted(Path(f"/proc/{pid}/task").iterdir())
+    except OSError as exc:
+        return f"unknown ({exc})"
+    wanted = [line for line in status if line.startswith(("SigIgn", "SigCgt", "SigBlk"))]
+    for task in threads:
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except OSError:
+            continue
+        name = next(
+            (line.split(":", 1)[1].strip() for line in lines if line.startswith("Name")), ""
+        )
+        blocked = next(
+            (line.split(":", 1)[1].strip() for line in lines if line.startswith("SigBlk")), ""
+        )
+        wanted.append(f"task {task.name} {name} SigBlk {blocked}")
+    return "; ".join(wanted)
