@@ -3,14 +3,16 @@
 Every session is an interpreter start-up and a collection, so the tests scorer starts:
 
 - ``after``: the whole suite once, on the regression tree, carrying coverage (one core);
-- beside it, on the other core: ``before`` (the patch's own tests, and the error's failing test,
-  on the before tree), then ``reruns`` re-runs of the ones failing there on each of the before
-  and patched trees; ``proof`` (the same tests on the patched tree, when the suite ran
-  elsewhere); ``base-collect`` (the base's collection, when the suite ran elsewhere; when the
-  before tree is the base, the one session ``before-collect`` collects it and runs the touched
-  tests). Once the suite is done its core takes what is left, so on a small suite these cost
-  half their time; two of them never run in one tree at once. A test module that fails to
-  import in the suite is looked up in the base's collection, never collected again;
+- beside it, on the other core, in this order: ``proof`` (the patch's own tests, and the error's
+  failing test, on the patched tree, when the suite ran elsewhere), then the mutation stage's
+  first pass it makes due; ``before`` (the same tests on the before tree); ``base-collect``
+  (the base's collection, when the suite ran elsewhere; when the before tree is the base, the
+  one session ``before-collect`` collects it and runs the touched tests); last ``reruns``
+  re-runs of the tests failing on the before tree on each of the before and patched trees
+  (short, and on two trees, they fill the end). Once the suite is done its core takes what is
+  left, so on a small suite these cost half their time; two of them never run in one tree at
+  once. A test module that fails to import in the suite is looked up in the base's collection,
+  never collected again;
 - after both: ``base-check`` (the tests that did not pass in the suite, on the base), then the
   re-runs of every test whose status changed, **one session per tree and round** for all of them
   (the regression and proof sides share the sessions of a tree they share).
@@ -256,8 +258,6 @@ class Sessions:
             return [rerun(side, tree) for _ in range(self.reruns) for side, tree in sides]
 
         jobs: list[Job] = []
-        if touching:
-            jobs.append((trees.before, before))
         if trees.separate_proof and targets:
             proof = partial(
                 self.selected,
@@ -273,6 +273,8 @@ class Sessions:
                 return after_proof(run, lambda: done.get("after"))
 
             jobs.append((trees.patched, proven))
+        if touching:
+            jobs.append((trees.before, before))
         if trees.judge_base and not (touching and collecting):
             collect = partial(
                 self.runner.run, trees.base, None, label="base-collect", collect_only=True
