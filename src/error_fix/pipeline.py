@@ -27,7 +27,7 @@ from .events import EventBus, EventSeverity
 from .forge.choice import open_forge
 from .forge.interface import ForgeError, Outcome, PublishResult
 from .forge.observed import ObservedForge
-from .mutation.stage import run_mutation
+from .mutation.stage import run_mutation, stop_second_pass
 from .patch import Patch, PatchRejected, read_patch
 from .scorers import all_scorers
 from .scorers.interface import Progress, Scorer, ScorerResult, ScoringContext
@@ -272,15 +272,18 @@ class PatchApplier:
                 harness=ws.harness,
                 sandbox=ws.sandbox,
             )
-            with timings.measure("scorers"):
-                results = self._run_scorers(scorers, ctx)
-            stage_start = time.monotonic()
-            ordered = {name: results[name] for name in COMPONENTS if name in results}
-            confidence = ConfidenceScore.from_results(ordered, settings)
-            gates = gates_for(ordered)
-            decision = decide(confidence, gates, settings)
-            timings.add("decision", time.monotonic() - stage_start)
-            mutation = self._mutation(ctx, ordered, decision)
+            try:
+                with timings.measure("scorers"):
+                    results = self._run_scorers(scorers, ctx)
+                stage_start = time.monotonic()
+                ordered = {name: results[name] for name in COMPONENTS if name in results}
+                confidence = ConfidenceScore.from_results(ordered, settings)
+                gates = gates_for(ordered)
+                decision = decide(confidence, gates, settings)
+                timings.add("decision", time.monotonic() - stage_start)
+                mutation = self._mutation(ctx, ordered, decision)
+            finally:
+                stop_second_pass(ctx)  # no mutant process outlives the workspace
             sandbox = ws.sandbox.status.to_dict()
             stage_start = time.monotonic()
         timings.add("cleanup", time.monotonic() - stage_start)

@@ -178,7 +178,7 @@ def test_tests_that_pin_the_fix_kill_every_mutant_a_hang_included_and_the_fix_me
     assert details["processes"] <= 2
     assert details["first_pass"]["mutants"] == 25
     assert verdict.decision is PatchDecision.AUTO_MERGE
-    assert verdict.timings["mutation"] > 0
+    assert verdict.timings["mutation:first-pass"] > 0 and "mutation" in verdict.timings
 
 
 SNIFFERS = dedent(
@@ -316,3 +316,43 @@ def test_the_patchs_own_tests_meet_the_mutants_beside_the_suite_and_the_rest_aft
     assert by_text["b == 0"]["by"] == "tests/test_ops.py::test_divide_by_zero"
     assert details["processes"] == first["processes"] + 1  # one more process, after the suite
     assert verdict.timings["pytest:mutants-first"] > 0
+
+
+def test_the_second_pass_starts_as_the_suite_ends_and_a_fix_that_will_not_merge_stops_it(
+    tmp_path: Path,
+) -> None:
+    """The second pass runs beside the rest of the tests scorer's work; when the decision does
+    not need it, it starts no further mutant. Control: left alone, it decides every mutant."""
+    slow = dedent(CALC["tests/test_ops.py"]).replace(
+        "def test_divide() -> None:\n", "def test_divide() -> None:\n    time.sleep(0.4)\n"
+    )
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "tests/test_ops.py": "import time\n" + slow})
+    # No test of its own: no proof run, so no first pass; every mutant is the second pass's.
+    artifact = repo.patch_file({"src/calc/ops.py": ROUNDED}, tmp_path / "artifact")
+    patch = read_patch(artifact, max_bytes=1 << 20, allow_binary=False, protected=())
+    base = git(repo.path, "rev-parse", "HEAD").strip()
+    with Workspace(repo.path, base, patch) as ws:
+        ctx = ScoringContext(
+            settings=settings(disabled=ONLY_TESTS, mutation="auto", mutation_budget=100.0),
+            patch=patch,
+            base=ws.base,
+            patched=ws.patched,
+            tests_tree=ws.tests,
+            scratch=ws.scratch,
+            env=scrubbed_env(),
+            regression=ws.regression,
+            harness=ws.harness,
+            sandbox=ws.sandbox,
+        )
+        tests = TestsScorer().run(ctx)
+        assert tests.status is ScorerStatus.OK, tests.reason
+        assert ctx.mutation_first_pass == [] and len(ctx.mutation_second_pass) == 1
+        stage.stop_second_pass(ctx)  # what the pipeline does for a fix that does not merge
+        stopped = ctx.mutation_second_pass[0].result().details
+        runnable = stopped["selected"] - 1  # `return 0.0`: no test runs it
+        assert runnable >= 8, stopped["mutants"]
+        assert stopped["out_of_budget"] >= runnable - 2, stopped["mutants"]
+
+        alone = run_mutation(replace(ctx, mutation_second_pass=[]), tests).details
+        assert alone["out_of_budget"] == alone["over_max"], alone["mutants"]
+        assert alone["run"] == runnable and alone["killed"] >= 1

@@ -173,9 +173,9 @@ def test_mutants_share_a_process_unless_their_tests_outlast_a_start_up() -> None
     quick = Reach({}, {"t::a": 0.01, "t::b": 0.02}, "markers", None)
     slow = Reach({}, {"t::a": 2.0, "t::b": 0.02}, "markers", None)
     outcomes = [Outcome(m, ["t::a", "t::b"]) for m in mutants]
-    assert [len(s) for s in _shares(outcomes, quick, settings(jobs=2))] == [4]
-    assert [len(s) for s in _shares(outcomes, slow, settings(jobs=2))] == [2, 2]
-    assert [len(s) for s in _shares(outcomes, slow, settings(jobs=1))] == [4]
+    assert [len(s) for s in _shares(outcomes, quick, 2)] == [4]
+    assert [len(s) for s in _shares(outcomes, slow, 2)] == [2, 2]
+    assert [len(s) for s in _shares(outcomes, slow, 1)] == [4]
 
 
 def test_code_that_changes_is_the_mutated_function_and_what_encloses_it() -> None:

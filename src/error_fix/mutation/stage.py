@@ -12,9 +12,11 @@ Two passes. The first runs beside the suite, as soon as the patch's own tests ha
 patched tree (the proof run, which records their reach): one process, the patch's own tests
 against the mutants of the lines they run, within MIN_BUDGET_S. The patch's tests are the ones
 written for the fix, so they kill most mutants, and on two cores the suite's run hides this
-pass. The second pass runs after the decision, for a fix that would merge: the mutants still
-alive meet every other test that runs their line (the suite's reach); when the first pass
-killed them all, no process starts after the suite.
+pass. In the second pass the mutants still alive meet every other test that runs their line
+(the suite's reach); when the first pass killed them all, no process starts. It starts as soon
+as the suite is in, if no test failed (the fix looks like it will merge), beside the base
+check, the re-runs and the static tools; the decision takes its result for a fix that would
+merge and stops it otherwise. Without that early start it runs after the decision.
 
 Bounds: at most ``mutation-max`` mutants, every changed line before any line's second one, and
 ``mutation-budget`` × the patched suite's time (at least MIN_BUDGET_S) of wall time for the
@@ -24,7 +26,9 @@ start-up. What the budget leaves unrun is reported as such.
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -42,7 +46,7 @@ from .reach import Reach, changed_lines, read_reach, recorded_reach
 from .switch_plugin import changed_functions, compile_file
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    pass
 
 NAME = "mutation"
 SWITCH_MODULE = "error_fix_mutants"
@@ -113,14 +117,19 @@ class _Worker:
 
 
 def run_mutation(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
-    """The ``mutation`` section: skipped with the reason, or what became of the mutants."""
+    """The ``mutation`` section: skipped with the reason, or what became of the mutants (the
+    second pass started as the suite ended, when the tests scorer started it)."""
     start = time.monotonic()
-    try:
-        result = _run(ctx, tests)
-    except Exception as exc:
-        result = ScorerResult.unknown(
-            NAME, f"the mutation stage crashed: {type(exc).__name__}: {exc}"
-        )
+    second = ctx.mutation_second_pass[0] if ctx.mutation_second_pass else None
+    result = _skipped(ctx, tests)
+    if result is not None:
+        stop_second_pass(ctx)
+    elif second is not None:
+        result = second.result()
+    else:
+        assert tests is not None  # _skipped says why not otherwise
+        suite_s = float(tests.details.get("suite_duration_s") or 0.0)
+        result = _second_pass(ctx, suite_s, ctx.settings.jobs)
     duration = time.monotonic() - start
     ctx.timings.add(NAME, duration)
     return ScorerResult(
@@ -134,9 +143,73 @@ def run_mutation(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResul
     )
 
 
-def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
-    settings = ctx.settings
-    if settings.mutation == "off":
+class SecondPass:
+    """The second pass, started in a thread as soon as the suite is in and nothing failed (a
+    fix that looks like it will merge), so it runs beside the base check, the re-runs and the
+    static tools; the decision takes its result, or stops it."""
+
+    def __init__(self, ctx: ScoringContext, suite_s: float) -> None:
+        self._ctx = ctx
+        self._stop = Stop(threading.Event(), ctx.scratch / NAME / f"stop-{next(_passes)}")
+        self._result: ScorerResult | None = None
+        self._thread = threading.Thread(
+            target=self._work, args=(suite_s,), name="mutation", daemon=True
+        )
+        self._thread.start()
+
+    def _work(self, suite_s: float) -> None:
+        start = time.monotonic()
+        # One tool slot stays with the scoring it runs beside (the base check, the re-runs).
+        jobs = max(1, self._ctx.settings.jobs - 1)
+        self._result = _second_pass(self._ctx, suite_s, jobs, self._stop)
+        self._ctx.timings.add(f"{NAME}:second-pass", time.monotonic() - start)
+
+    def result(self) -> ScorerResult:
+        self._thread.join()
+        assert self._result is not None  # _second_pass always returns one
+        return self._result
+
+    def stop(self) -> None:
+        """Start no more mutants (the running process stops after its mutant) and wait."""
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Tells a pass's workers, and through ``file`` its mutant processes, to stop."""
+
+    event: threading.Event
+    """Set when the pass is to stop."""
+    file: Path
+    """Created then; the switch plugin looks for it before each mutant."""
+
+    def set(self) -> None:
+        self.file.parent.mkdir(exist_ok=True)
+        self.file.touch()
+        self.event.set()
+
+
+_passes = itertools.count()
+
+
+def start_second_pass(ctx: ScoringContext, suite: TestRun, proof: TestRun) -> None:
+    """Start the second pass now, unless a run failed a test or the stage would skip."""
+    failed = TestStatus.FAILED in {*suite.outcomes.values(), *proof.outcomes.values()}
+    if failed or ctx.settings.mutation == "off" or ctx.harness or ctx.mutation_second_pass:
+        return
+    ctx.mutation_second_pass.append(SecondPass(ctx, suite.duration_s))
+
+
+def stop_second_pass(ctx: ScoringContext) -> None:
+    """Stop a second pass the decision does not need (a fix that does not merge)."""
+    for second in ctx.mutation_second_pass:
+        second.stop()
+
+
+def _skipped(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult | None:
+    """Why the stage does not run for this patch, or None."""
+    if ctx.settings.mutation == "off":
         return ScorerResult.skipped(NAME, "mutation = off")
     if tests is None or tests.status is not ScorerStatus.OK:
         return ScorerResult.skipped(NAME, "the tests scorer did not score")
@@ -149,6 +222,22 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
             + ", ".join(c.describe() for c in ctx.harness[:3])
             + "): its tests cannot judge mutants",
         )
+    return None
+
+
+def _second_pass(
+    ctx: ScoringContext, suite_s: float, jobs: int, stop: Stop | None = None
+) -> ScorerResult:
+    try:
+        return _run(ctx, suite_s, jobs, stop)
+    except Exception as exc:
+        return ScorerResult.unknown(
+            NAME, f"the mutation stage crashed: {type(exc).__name__}: {exc}"
+        )
+
+
+def _run(ctx: ScoringContext, suite_s: float, jobs: int, stop: Stop | None) -> ScorerResult:
+    settings = ctx.settings
     mutants, equivalents = _mutants(ctx)
     if not mutants:
         return ScorerResult.skipped(
@@ -164,7 +253,6 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
     python = resolve_python(settings.python, ctx.env)
     if python is None:
         return ScorerResult.unknown(NAME, f"python interpreter not found: {settings.python}")
-    suite_s = float(tests.details.get("suite_duration_s") or 0.0)
     budget = max(MIN_BUDGET_S, settings.mutation_budget * suite_s)
     deadline = time.time() + budget
     order = _order(ctx, reach)
@@ -182,13 +270,14 @@ def _run(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult:
     if first is not None:
         first.carry_into(selected)
     runnable = [o for o in selected if o.status == "out_of_budget" and o.untried]
-    workers = [_Worker(str(k), share) for k, share in enumerate(_shares(runnable, reach, settings))]
+    workers = [_Worker(str(k), share) for k, share in enumerate(_shares(runnable, reach, jobs))]
     if runnable:
         ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
         runner = project_runner(ctx, python)
         with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
             futures = [
-                pool.submit(_work, ctx, runner, w, deadline, reach, equivalents) for w in workers
+                pool.submit(_work, ctx, runner, w, deadline, reach, equivalents, stop)
+                for w in workers
             ]
             for future in futures:
                 future.result()
@@ -307,11 +396,11 @@ def _reached(reach: Reach, path: str, line: int, end_line: int) -> frozenset[str
     )
 
 
-def _shares(runnable: list[Outcome], reach: Reach, settings: Settings) -> list[list[Outcome]]:
+def _shares(runnable: list[Outcome], reach: Reach, jobs: int) -> list[list[Outcome]]:
     """The mutants split over at most ``jobs`` processes; one process when all their tests
     together would not outlast another process's start-up."""
     work = sum(reach.durations.get(t, 0.0) for o in runnable for t in o.untried)
-    count = max(1, min(settings.jobs, len(runnable)))
+    count = max(1, min(jobs, len(runnable)))
     if work < START_S:
         count = 1
     return [runnable[k::count] for k in range(count)]
@@ -368,13 +457,17 @@ def _work(
     deadline: float,
     reach: Reach,
     equivalents: dict[str, list[Edit]],
+    stop: Stop | None = None,
 ) -> None:
-    """Run the worker's mutants, starting a new process only when one was killed mid-way."""
+    """Run the worker's mutants, starting a new process only when one was killed mid-way, until
+    the deadline or ``stop``."""
     by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
     pending = list(by_id)
     folder = ctx.scratch / "mutation"
     folder.mkdir(exist_ok=True)
     while pending and worker.processes <= RESTARTS and time.time() < deadline:
+        if stop is not None and stop.event.is_set():
+            return
         worker.processes += 1
         plan = folder / f"plan-{worker.name}-{worker.processes}.json"
         tests = sorted({t for i in pending for t in by_id[i].untried})
@@ -382,6 +475,7 @@ def _work(
             json.dumps(
                 {
                     "deadline": deadline,
+                    "stop": str(stop.file) if stop is not None else None,
                     "timeout_factor": TIMEOUT_FACTOR,
                     "min_timeout": MIN_TEST_TIMEOUT_S,
                     "first_timeout": ctx.settings.test_timeout,

@@ -291,8 +291,10 @@ def _loop(session: Any, plan: dict[str, Any], log: _Log) -> None:
     switch.scan()  # modules the tests imported lazily are loaded now
 
     deadline = float(plan.get("deadline", 0.0)) or None
+    stop = str(plan.get("stop") or "")
     for mutant in plan["mutants"]:
-        if deadline is not None and time.time() >= deadline:
+        stopped = bool(stop) and os.path.exists(stop)  # noqa: PTH110
+        if stopped or (deadline is not None and time.time() >= deadline):
             log.write({"id": mutant["id"], "status": "out_of_budget"})
             continue
         tests = [n for n in mutant["tests"] if n not in failing]

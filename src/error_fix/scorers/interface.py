@@ -25,7 +25,7 @@ from .silencing import GATE_PREFIX as SILENCED
 from .silencing import silencing_reason
 
 if TYPE_CHECKING:
-    from ..mutation.stage import FirstPass
+    from ..mutation.stage import FirstPass, SecondPass
 
 
 class ScorerUnknown(Exception):
@@ -175,6 +175,8 @@ class ScoringContext:
     stage reads them)."""
     mutation_first_pass: list[FirstPass] = field(default_factory=list)
     """What the mutation stage's first pass, beside the suite, found (at most one)."""
+    mutation_second_pass: list[SecondPass] = field(default_factory=list)
+    """The mutation stage's second pass, when the tests scorer started it early (at most one)."""
 
 
 class Scorer(ABC):

@@ -93,7 +93,7 @@ class TestsScorer(Scorer):
         # The tests the patch edits count for coverage as the patch has them (proof run).
         unmeasured = [f"{path}::{name}" for path, name in sorted(changes.edited)]
         # Imported here: the mutation stage imports the scorers' interface.
-        from ..mutation.stage import first_pass_jobs
+        from ..mutation.stage import first_pass_jobs, start_second_pass
 
         full, beside = sessions.suite_and_beside(
             targets,
@@ -116,6 +116,9 @@ class TestsScorer(Scorer):
                     "pytest_sessions": sessions.runner.sessions,
                 },
             )
+        # The mutation stage's second pass needs only these runs: it starts now, beside the
+        # base check and the re-runs, and the decision takes its result or stops it.
+        start_second_pass(ctx, full, beside.proof or full)
         ctx.progress(self.name, "classifying")
         regression, causes, unseen = _regression_side(trees, full, beside.base_collection)
         runs = [full, beside.proof, beside.base_collection]
