@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from error_fix import proc
 from error_fix.forge.github import GitHubForge
 from tests.fakes.github_server import FakeGitHub, FakeRepo
 from tests.integration.github_helpers import FAST, REPO, clone, fake_github, make_remote
+
+
+@pytest.fixture(autouse=True)
+def tools_may_start() -> None:
+    """A test that failed inside a workspace cancelled every later tool run in its process (as a
+    signal would); the next test starts from a clean slate, as each scoring run does."""
+    proc.reset_cancel()
 
 
 @pytest.fixture

@@ -35,6 +35,10 @@ COLLECT_ONLY = ("--collect-only", "-q", "-rN")
 """Collect only; the output ends on the last collection error's message (no summary after it)."""
 
 
+_run_numbers = itertools.count()
+"""Numbers every run's folder: runners of one decision share its scratch folder."""
+
+
 class TestStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
@@ -133,7 +137,6 @@ class TestRunner:
         self.timeout = timeout
         self.timings = timings or Timings()
         self.sandbox = sandbox
-        self._counter = itertools.count()
         self._lock = threading.Lock()
         self._started = 0
         self._probe_dir = self._install_probe()
@@ -224,7 +227,7 @@ class TestRunner:
         False does not run a timed-out run again.
         """
         with self._lock:
-            run_id = f"{label}-{next(self._counter)}"
+            run_id = f"{label}-{next(_run_numbers)}"
         out_dir = self.scratch / run_id
         out_dir.mkdir()
         junit = out_dir / "junit.xml"
