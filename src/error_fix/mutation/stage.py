@@ -43,7 +43,6 @@ from ..scorers.test_sessions import Job, project_runner
 from ..testrun import Plugin, TestRun, TestRunner, TestStatus, resolve_python
 from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
 from .reach import Reach, changed_lines, read_reach, recorded_reach
-from .switch_plugin import changed_functions, compile_file
 
 if TYPE_CHECKING:
     pass
@@ -410,6 +409,9 @@ def _mutants(ctx: ScoringContext) -> tuple[list[Mutant], dict[str, list[Edit]]]:
     """Every mutant of the changed lines that compiles, changes some function's code and keeps
     its closure's shape (so its code can be swapped into the live function); and per file the
     equivalent edits the control swaps in (see :func:`equivalent_edits`)."""
+    # The plugin module imports pytest: only a decision that makes mutants pays for it.
+    from .switch_plugin import compile_file
+
     found: list[Mutant] = []
     equivalents: dict[str, list[Edit]] = {}
     for path, lines in changed_lines(ctx).items():
@@ -442,6 +444,8 @@ def _mutants(ctx: ScoringContext) -> tuple[list[Mutant], dict[str, list[Edit]]]:
 
 def _swappable(original: CodeType, source: bytes, filename: str) -> bool:
     """``source`` compiles to different code of some function, with its closure's shape."""
+    from .switch_plugin import changed_functions, compile_file
+
     try:
         changed = compile_file(source, filename)
     except (SyntaxError, ValueError):
