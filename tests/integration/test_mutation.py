@@ -17,7 +17,7 @@ import pytest
 from error_fix.decision import PatchDecision, Verdict
 from error_fix.mutation import stage
 from error_fix.mutation.stage import run_mutation
-from error_fix.patch import read_patch
+from error_fix.patch import Patch, read_patch
 from error_fix.pipeline import PatchApplier
 from error_fix.proc import scrubbed_env
 from error_fix.report import markdown_report, terminal, verdict_annotations
@@ -150,6 +150,22 @@ STEPS_TEST = dedent(
 )
 
 
+def _context(ws: Workspace, patch: Patch, **changes: Any) -> ScoringContext:
+    """The context the pipeline would give the scorers for ``patch`` in ``ws`` (tests only)."""
+    return ScoringContext(
+        settings=settings(disabled=ONLY_TESTS, mutation="auto", **changes),
+        patch=patch,
+        base=ws.base,
+        patched=ws.patched,
+        tests_tree=ws.tests,
+        scratch=ws.scratch,
+        env=scrubbed_env(),
+        regression=ws.regression,
+        harness=ws.harness,
+        sandbox=ws.sandbox,
+    )
+
+
 def _digest(tree: Path) -> dict[str, str]:
     return {
         str(p.relative_to(tree)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -232,18 +248,7 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
     before = calc.snapshot()
     base = git(calc.path, "rev-parse", "HEAD").strip()
     with Workspace(calc.path, base, patch) as ws:
-        ctx = ScoringContext(
-            settings=settings(disabled=ONLY_TESTS, mutation="auto"),
-            patch=patch,
-            base=ws.base,
-            patched=ws.patched,
-            tests_tree=ws.tests,
-            scratch=ws.scratch,
-            env=scrubbed_env(),
-            regression=ws.regression,
-            harness=ws.harness,
-            sandbox=ws.sandbox,
-        )
+        ctx = _context(ws, patch)
         tests = TestsScorer().run(ctx)
         assert tests.status is ScorerStatus.OK, tests.reason
         patched = _digest(ws.patched)
@@ -332,18 +337,7 @@ def test_the_second_pass_starts_as_the_suite_ends_and_a_fix_that_will_not_merge_
     patch = read_patch(artifact, max_bytes=1 << 20, allow_binary=False, protected=())
     base = git(repo.path, "rev-parse", "HEAD").strip()
     with Workspace(repo.path, base, patch) as ws:
-        ctx = ScoringContext(
-            settings=settings(disabled=ONLY_TESTS, mutation="auto", mutation_budget=100.0),
-            patch=patch,
-            base=ws.base,
-            patched=ws.patched,
-            tests_tree=ws.tests,
-            scratch=ws.scratch,
-            env=scrubbed_env(),
-            regression=ws.regression,
-            harness=ws.harness,
-            sandbox=ws.sandbox,
-        )
+        ctx = _context(ws, patch, mutation_budget=100.0)
         tests = TestsScorer().run(ctx)
         assert tests.status is ScorerStatus.OK, tests.reason
         assert ctx.mutation_first_pass == [] and len(ctx.mutation_second_pass) == 1
