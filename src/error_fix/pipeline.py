@@ -282,6 +282,9 @@ class PatchApplier:
                 decision = decide(confidence, gates, settings)
                 timings.add("decision", time.monotonic() - stage_start)
                 mutation = self._mutation(ctx, ordered, decision)
+            except BaseException:
+                proc.cancel()  # a signal or crash: mutant processes stop now, not after a mutant
+                raise
             finally:
                 stop_second_pass(ctx)  # no mutant process outlives the workspace
             sandbox = ws.sandbox.status.to_dict()

@@ -160,12 +160,16 @@ class SecondPass:
         start = time.monotonic()
         # One tool slot stays with the scoring it runs beside (the base check, the re-runs).
         jobs = max(1, self._ctx.settings.jobs - 1)
-        self._result = _second_pass(self._ctx, suite_s, jobs, self._stop)
-        self._ctx.timings.add(f"{NAME}:second-pass", time.monotonic() - start)
+        try:
+            self._result = _second_pass(self._ctx, suite_s, jobs, self._stop)
+        finally:
+            if self._result is None:  # the thread itself was torn down
+                self._result = ScorerResult.unknown(NAME, "the mutation stage was interrupted")
+            self._ctx.timings.add(f"{NAME}:second-pass", time.monotonic() - start)
 
     def result(self) -> ScorerResult:
         self._thread.join()
-        assert self._result is not None  # _second_pass always returns one
+        assert self._result is not None  # set however the thread ended
         return self._result
 
     def stop(self) -> None:
