@@ -350,3 +350,42 @@ def test_the_second_pass_starts_as_the_suite_ends_and_a_fix_that_will_not_merge_
         alone = run_mutation(replace(ctx, mutation_second_pass=[]), tests).details
         assert alone["out_of_budget"] == alone["over_max"], alone["mutants"]
         assert alone["run"] == runnable and alone["killed"] >= 1
+
+
+def test_own_tests_that_notice_the_switch_kill_nothing_in_the_first_pass(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    """Thinks like the patch: its own tests run the changed lines and fail whenever the code is
+    swapped, and they pass in the proof run, so they meet the mutants in the first pass, beside
+    the suite, where a kill would stand. The control there keeps them from killing anything: the
+    untested rounding still survives and caps the merge."""
+    sniffers = REPORTED_CASE_ONLY + dedent(
+        """
+
+        import sys
+
+        IMPORTED = divide.__code__
+
+
+        def test_divide_is_the_imported_code() -> None:
+            divide(1, 3)
+            assert divide.__code__ is IMPORTED
+
+
+        def test_no_mutant_runner_is_loaded() -> None:
+            divide(1, 3)
+            assert "error_fix_mutants" not in sys.modules
+        """
+    )
+    verdict = score(
+        calc, {"src/calc/ops.py": ROUNDED, "tests/test_ops.py": sniffers}, tmp_path / "artifact"
+    )
+    details = verdict.scorers["mutation"]["details"]
+    assert details["first_pass"] is not None and details["first_pass"]["mutants"] >= 5
+    assert details["control_failing"] == [
+        "tests/test_ops.py::test_divide_is_the_imported_code",
+        "tests/test_ops.py::test_no_mutant_runner_is_loaded",
+    ]
+    rounding = [m for m in details["mutants"] if m["original"] == "2" and m["mutated"] == "3"]
+    assert [m["status"] for m in rounding] == ["survived"], details["mutants"]
+    assert verdict.decision is PatchDecision.AUTO_MERGE_PR

@@ -36,16 +36,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
 from ..scorers.test_sessions import Job, project_runner
 from ..testrun import Plugin, TestRun, TestRunner, TestStatus, resolve_python
 from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
 from .reach import Reach, changed_lines, read_reach, recorded_reach
-
-if TYPE_CHECKING:
-    pass
 
 NAME = "mutation"
 SWITCH_MODULE = "error_fix_mutants"
@@ -198,10 +195,15 @@ _passes = itertools.count()
 
 def start_second_pass(ctx: ScoringContext, suite: TestRun, proof: TestRun) -> None:
     """Start the second pass now, unless a run failed a test or the stage would skip."""
-    failed = TestStatus.FAILED in {*suite.outcomes.values(), *proof.outcomes.values()}
-    if failed or ctx.settings.mutation == "off" or ctx.harness or ctx.mutation_second_pass:
-        return
-    ctx.mutation_second_pass.append(SecondPass(ctx, suite.duration_s))
+    if _early(ctx, suite, proof) and not ctx.mutation_second_pass:
+        ctx.mutation_second_pass.append(SecondPass(ctx, suite.duration_s))
+
+
+def _early(ctx: ScoringContext, *runs: TestRun | None) -> bool:
+    """A pass may start before the decision: the stage is on, the harness is the base's, and
+    no test failed in ``runs`` (a fix that fails one does not merge: the pass would be wasted)."""
+    failed = any(r is not None and TestStatus.FAILED in r.outcomes.values() for r in runs)
+    return ctx.settings.mutation != "off" and not ctx.harness and not failed
 
 
 def stop_second_pass(ctx: ScoringContext) -> None:
@@ -334,18 +336,11 @@ def first_pass_jobs(
     when the stage is off, the patch changes the harness, or the patch's own tests did not all
     pass on the patched tree (such a fix does not merge; the pass would be wasted). Nor does it
     start if the suite (``suite()``, once done) already failed a test."""
-    statuses = set(proof.outcomes.values())
-    if (
-        ctx.settings.mutation == "off"
-        or ctx.harness
-        or TestStatus.PASSED not in statuses
-        or TestStatus.FAILED in statuses
-    ):
+    if not _early(ctx, proof) or TestStatus.PASSED not in proof.outcomes.values():
         return []
 
     def job() -> list[Job]:
-        done = suite()
-        if done is not None and TestStatus.FAILED in done.outcomes.values():
+        if not _early(ctx, suite()):
             return []
         start = time.monotonic()
         found = _first_pass(ctx, runner, proof)
@@ -471,7 +466,7 @@ def _work(
     the deadline or ``stop``."""
     by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
     pending = list(by_id)
-    folder = ctx.scratch / "mutation"
+    folder = ctx.scratch / NAME
     folder.mkdir(exist_ok=True)
     while pending and worker.processes <= RESTARTS and time.time() < deadline:
         if stop is not None and stop.event.is_set():
