@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,7 +113,7 @@ class _ProcessGroups:
         with self._lock:
             pgids = list(self._pgids)
         for pgid in pgids:
-            _kill_group(pgid)
+            kill_group(pgid)
 
 
 RUNNING = _ProcessGroups()
@@ -146,7 +146,8 @@ def set_parallelism(jobs: int) -> None:
         _slots = threading.BoundedSemaphore(max(1, jobs))
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
+    """Kill a process group (one :func:`run` reported through ``started``), if it still runs."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
@@ -169,6 +170,7 @@ def run(
     limited: bool = False,
     raw_stdout: bool = False,
     sandbox: Confinement | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ProcResult:
     """Run ``args``; never raises for a failing tool (see ``returncode``/``timed_out``).
 
@@ -176,7 +178,8 @@ def run(
     scrubbed copy of ours. ``limited`` runs count against the ``jobs`` bound of heavy tools.
     ``raw_stdout`` also keeps stdout as exact bytes (git blobs), without the size limit.
     ``sandbox``: project code — start it confined, with a private TMPDIR (raises SandboxRefused
-    when the sandbox is required and cannot be had).
+    when the sandbox is required and cannot be had). ``started(group)`` is called with the
+    process group once it runs (:func:`kill_group` stops it from another thread).
     Raises :class:`ToolNotFound` when the executable does not exist.
     """
     argv = tuple(os.fspath(a) for a in args)
@@ -188,10 +191,18 @@ def run(
         slots.acquire()
     try:
         if sandbox is None:
-            return _run(argv, cwd, timeout, environment, stdin, limited, raw_stdout)
+            return _run(argv, cwd, timeout, environment, stdin, limited, raw_stdout, (), started)
         with sandbox.launch(argv, environment) as launch:
             return _run(
-                tuple(launch.argv), cwd, timeout, launch.env, stdin, limited, raw_stdout, launch.fds
+                tuple(launch.argv),
+                cwd,
+                timeout,
+                launch.env,
+                stdin,
+                limited,
+                raw_stdout,
+                launch.fds,
+                started,
             )
     finally:
         if slots is not None:
@@ -214,6 +225,7 @@ def _run(
     limited: bool,
     raw_stdout: bool = False,
     pass_fds: tuple[int, ...] = (),
+    started: Callable[[int], None] | None = None,
 ) -> ProcResult:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="error-fix-proc-") as tmp:
@@ -236,7 +248,9 @@ def _run(
             RUNNING.add(pgid)
             timed_out = False
             try:
-                if limited and _cancelled.is_set():
+                if started is not None:
+                    started(pgid)
+                if _cancelled.is_set() and (limited or started is not None):
                     raise Cancelled(f"{argv[0]}: run cancelled")
                 if stdin is not None and proc.stdin is not None:
                     with contextlib.suppress(BrokenPipeError):
@@ -246,12 +260,12 @@ def _run(
                     returncode = proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     timed_out = True
-                    _kill_group(pgid)
+                    kill_group(pgid)
                     returncode = proc.wait()
                 # Children left behind by a tool that exited are killed too: nothing outlives a run.
-                _kill_group(pgid)
+                kill_group(pgid)
             except BaseException:
-                _kill_group(pgid)
+                kill_group(pgid)
                 proc.wait()
                 raise
             finally:

@@ -11,6 +11,10 @@ error_fix and must run on any Python the project uses. It:
   pauses during them; under slipcover they run last and its lines are saved as they start;
 - collects the whole suite but runs only the tests ``ERROR_FIX_RUN_ONLY`` names (one per line),
   when set: one session is then both a tree's collection and a run of a few of its tests;
+- stands by when ``ERROR_FIX_ORDERS`` names a file: once collected, it writes what it collected
+  to ``<that>.collected`` and waits, idle, for the file to appear, then runs only the tests it
+  lists (``{"run": [selectors]}``; ``null`` runs them all) — a session started early, whose
+  start-up and collection are paid before anyone knows what it must run;
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
 - checks every report against what the test really raised: a phase that raised (other than a
   skip) must not be reported passed, nor skipped unless the test is an expected failure — a
@@ -28,6 +32,7 @@ import json
 import os
 import sys
 import threading
+import time
 import unittest
 from typing import Any
 
@@ -51,6 +56,8 @@ _rewritten: dict[str, str] = {}
 _SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipTest)
 _run_only = tuple(s for s in os.environ.get("ERROR_FIX_RUN_ONLY", "").split("\n") if s)
 _unmeasured = tuple(s for s in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split("\n") if s)
+_orders = os.environ.get("ERROR_FIX_ORDERS", "")
+ORDERS_POLL_S = 0.005
 _slipcover_saved = False
 
 
@@ -219,6 +226,14 @@ def _save_slipcover(data_file: str) -> None:
 _start_coverage()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: Any) -> None:
+    # A session that stands by runs its tests itself: pytest-xdist must not hand them out.
+    if _orders and hasattr(config.option, "dist"):
+        config.option.dist = "no"
+        config.option.numprocesses = None
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     # The tests named in ERROR_FIX_COVERAGE_PAUSE do not count: their other version runs,
@@ -241,14 +256,53 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
 def pytest_collection_modifyitems(session: Any, items: list[Any]) -> None:
     for item in items:
         item.user_properties.append(("nodeid", item.nodeid))
-    if _run_only:
+    if _run_only or _orders:
         # The whole collection is what the run reports as selected; only the named tests run.
         _record_selection(session, items)
+    if _run_only:
         items[:] = [item for item in items if _named(item.nodeid, _run_only)]
+    if _orders:
+        _report_collection(_orders + ".collected")
+        wanted = _await_orders(_orders)
+        if wanted is not None:
+            items[:] = [item for item in items if _named(item.nodeid, wanted)]
     if _slipcover is not None and _unmeasured:
         # slipcover cannot pause (a line's probe fires once): the tests whose run does not count
         # go last, and its lines are saved as the first of them starts.
         items.sort(key=lambda item: _named(item.nodeid, _unmeasured))
+
+
+def _report_collection(path: str) -> None:
+    """What a collect-only run's probe file would say, written whole before it appears."""
+    with open(path + ".part", "w", encoding="utf-8") as fh:  # noqa: PTH123
+        json.dump(
+            {
+                "collect_errors": _collect_errors,
+                "selected": _selected,
+                "deselected": _deselected,
+                "skipped_by_marks": _skipped_by_marks,
+                "imported": _imported_modules(),
+            },
+            fh,
+        )
+    os.replace(path + ".part", path)  # noqa: PTH105 - old Pythons too
+
+
+def _await_orders(path: str) -> tuple[str, ...] | None:
+    """The selectors to run (None: all), once the orders file appears; none when error-fix,
+    which started this process, is gone, or past ``ERROR_FIX_ORDERS_DEADLINE``."""
+    parent = os.getppid()
+    deadline = float(os.environ.get("ERROR_FIX_ORDERS_DEADLINE") or "inf")
+    while True:
+        try:
+            with open(path, encoding="utf-8") as fh:  # noqa: PTH123
+                wanted = json.load(fh).get("run")
+        except FileNotFoundError:
+            if os.getppid() != parent or time.time() > deadline:
+                return ()
+            time.sleep(ORDERS_POLL_S)
+            continue
+        return None if wanted is None else tuple(str(s) for s in wanted)
 
 
 def _named(nodeid: str, selectors: tuple[str, ...]) -> bool:
@@ -270,7 +324,7 @@ def _record_selection(session: Any, items: list[Any]) -> None:
     # A pytest-xdist controller collects nothing itself: its workers say what they ran.
     if not session.config.pluginmanager.hasplugin("dsession"):
         _selected = [item.nodeid for item in items]
-    if session.config.option.collectonly or _run_only:
+    if session.config.option.collectonly or _run_only or _orders:
         _skipped_by_marks.extend(item.nodeid for item in items if _marked_skip(item))
 
 

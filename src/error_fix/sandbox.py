@@ -3,8 +3,9 @@
 What a confined run (and every process it starts) may do, by the kernel's Landlock ABI:
 
 - ABI ≥ 1: create, change or delete files only in its own tree and output directory (its
-  private TMPDIR is inside), in ``/dev/shm`` and the null-like devices — not in the other trees
-  of the workspace, whose results it could otherwise bend;
+  private TMPDIR is inside; a session that waits for its orders also has its own orders
+  folder), in ``/dev/shm`` and the null-like devices — not in the other trees of the
+  workspace, nor other runs' output or orders, whose results it could otherwise bend;
 - ABI ≥ 4: open TCP connections only to ports of the local ephemeral range
   (``/proc/sys/net/ipv4/ip_local_port_range``, where servers a test starts on port 0 listen).
   Landlock filters by port, not by address: every well-known service port (HTTP, HTTPS, SSH,

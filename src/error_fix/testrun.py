@@ -17,9 +17,10 @@ import os
 import shlex
 import shutil
 import threading
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -34,6 +35,11 @@ COVERAGE_PACKAGES = ("coverage", "slipcover")
 COLLECT_ONLY = ("--collect-only", "-q", "-rN")
 """Collect only; the output ends on the last collection error's message (no summary after it)."""
 
+
+STANDBY_POLL_S = 0.005
+"""How often a wait on a standby session looks for its collection."""
+STANDBY_DISMISS_S = 10.0
+"""How long a dismissed standby session may take to end before it is killed."""
 
 _run_numbers = itertools.count()
 """Numbers every run's folder: runners of one decision share its scratch folder."""
@@ -212,6 +218,8 @@ class TestRunner:
         timeout: float | None = None,
         retry: bool = True,
         only: Sequence[str] = (),
+        orders: Path | None = None,
+        started: Callable[[int], None] | None = None,
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
@@ -224,7 +232,9 @@ class TestRunner:
         ``skipped_by_marks`` say, but run only the tests these selectors name.
         Raises SandboxRefused when the sandbox is required and cannot be had.
         ``plugins`` are loaded after the probe. ``timeout`` replaces the runner's; ``retry``
-        False does not run a timed-out run again.
+        False does not run a timed-out run again. ``orders``: the session stands by after
+        collecting (see :class:`Standby`); it holds no tool slot and records no timing itself.
+        ``started(group)`` gets the process group once it runs.
         """
         with self._lock:
             run_id = f"{label}-{next(_run_numbers)}"
@@ -260,6 +270,11 @@ class TestRunner:
                 env[plugin.output] = str(outputs[plugin.module])
         if only:
             env["ERROR_FIX_RUN_ONLY"] = "\n".join(only)
+        writable = [tree, out_dir]
+        if orders is not None:
+            env["ERROR_FIX_ORDERS"] = str(orders)
+            env["ERROR_FIX_ORDERS_DEADLINE"] = str(time.time() + (timeout or self.timeout))
+            writable.append(orders.parent)
         coverage_data = (
             self._measure(env, tree, out_dir, coverage, unmeasured) if coverage else None
         )
@@ -268,7 +283,7 @@ class TestRunner:
             *(("--collect-only", "-q") if collect_only else ()),
             *(nodeids or ()),
         ]
-        confined = self.sandbox.confine([tree, out_dir], out_dir / "tmp") if self.sandbox else None
+        confined = self.sandbox.confine(writable, out_dir / "tmp") if self.sandbox else None
         total = 0.0
         attempts = 0
         while True:
@@ -282,11 +297,13 @@ class TestRunner:
                 cwd=tree,
                 timeout=timeout or self.timeout,
                 env=env,
-                limited=True,
+                limited=orders is None,
                 sandbox=confined,
+                started=started,
             )
             total += result.duration_s
-            self.timings.add(f"pytest:{label}", result.duration_s)
+            if orders is None:
+                self.timings.add(f"pytest:{label}", result.duration_s)
             if not result.timed_out or attempts == 2 or not retry:
                 break
         outcomes, messages = _read_junit(junit)
@@ -315,6 +332,134 @@ class TestRunner:
             plugin_outputs=outputs,
             coverage_engine=probe.coverage_engine,
         )
+
+    def standby(
+        self, tree: Path, label: str, check_label: str, plugins: Sequence[Plugin] = ()
+    ) -> Standby:
+        """Start a session in ``tree`` that collects the whole suite now and runs what it is
+        told later (see :class:`Standby`); ``label`` names its collection, ``check_label`` its
+        run."""
+        return Standby(self, tree, label, check_label, plugins)
+
+
+class Standby:
+    """A pytest session started before anyone knows what it must run: it collects the tree's
+    suite at once, reports what it collected (:meth:`collected`), and waits, idle and holding
+    no tool slot, for :meth:`run` or :meth:`dismiss`. Its interpreter start-up and collection
+    are paid beside the suite instead of after it. Should it end before its orders (it crashed,
+    or waited past twice the runner's timeout), :meth:`run` says so and a fresh run stands in."""
+
+    def __init__(
+        self,
+        runner: TestRunner,
+        tree: Path,
+        label: str,
+        check_label: str,
+        plugins: Sequence[Plugin],
+    ) -> None:
+        with runner._lock:
+            # A folder of its own, the one place besides its tree and output it may write:
+            # another session (the patch's code) must not be able to write its orders.
+            folder = runner.scratch / "standby" / f"{label}-{next(_run_numbers)}"
+        folder.mkdir(parents=True)
+        self.orders = folder / "orders.json"
+        self.tree = tree
+        self._runner = runner
+        self._labels = (label, check_label)
+        self._collected = Path(f"{self.orders}.collected")
+        self._group: int | None = None
+        self._final: TestRun | None = None
+        self._error: BaseException | None = None
+        self._start = time.monotonic()
+        self._thread = threading.Thread(
+            target=self._session, args=(plugins,), name=f"standby-{label}", daemon=True
+        )
+        self._thread.start()
+
+    def _session(self, plugins: Sequence[Plugin]) -> None:
+        try:
+            self._final = self._runner.run(
+                self.tree,
+                None,
+                label=self._labels[0],
+                plugins=plugins,
+                timeout=2 * self._runner.timeout,  # it waits for the suite, then runs
+                retry=False,
+                orders=self.orders,
+                started=self._started,
+            )
+        except BaseException as exc:  # re-raised where the session's result is asked for
+            self._error = exc
+
+    def _started(self, group: int) -> None:
+        self._group = group
+
+    @property
+    def waiting(self) -> bool:
+        """It has collected and waits for its orders."""
+        return self._collected.exists() and self._thread.is_alive()
+
+    def collected(self) -> TestRun:
+        """What the session collected, once it has: the collection a collect-only run would
+        report (collection errors as failed entries). When the session ended before collecting
+        (pytest refused to start, say), that run itself."""
+        while not self._collected.exists() and self._thread.is_alive():
+            time.sleep(STANDBY_POLL_S)
+        if not self._collected.exists():
+            return self._ended()
+        self._runner.timings.add(f"pytest:{self._labels[0]}", time.monotonic() - self._start)
+        probe = _read_probe(self._collected)
+        return TestRun(
+            tree=self.tree,
+            outcomes={n: TestStatus.FAILED for n in probe.collect_errors},
+            messages=dict(probe.collect_errors),
+            returncode=0 if probe.selected else 5,
+            timed_out=False,
+            duration_s=time.monotonic() - self._start,
+            junit_found=True,
+            imported=probe.imported,
+            selected=probe.selected,
+            deselected=probe.deselected,
+            skipped_by_marks=probe.skipped_by_marks,
+        )
+
+    def run(self, nodeids: Sequence[str] | None, timeout: float | None = None) -> TestRun | None:
+        """Run ``nodeids`` (None: every test collected) in the waiting session and return its
+        run, killed after ``timeout`` seconds (then ``timed_out``); None when it is not waiting
+        (then nothing ran: start a fresh run)."""
+        if not self.waiting:
+            self.dismiss()
+            return None
+        start = time.monotonic()
+        self._order(None if nodeids is None else list(nodeids))
+        self._thread.join(timeout)
+        killed = self._thread.is_alive()
+        if killed and self._group is not None:
+            proc.kill_group(self._group)
+        run = self._ended()
+        self._runner.timings.add(f"pytest:{self._labels[1]}", time.monotonic() - start)
+        return replace(run, timed_out=True) if killed else run
+
+    def dismiss(self) -> None:
+        """Tell a session nobody needs to end without running anything, and wait for it."""
+        if self._thread.is_alive():
+            self._order([])
+            self._thread.join(STANDBY_DISMISS_S)
+            if self._thread.is_alive() and self._group is not None:
+                proc.kill_group(self._group)
+        self._thread.join()
+
+    def _order(self, nodeids: list[str] | None) -> None:
+        part = self.orders.with_name(self.orders.name + ".part")
+        part.write_text(json.dumps({"run": nodeids}), encoding="utf-8")
+        part.replace(self.orders)
+
+    def _ended(self) -> TestRun:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._final is not None  # set unless the run raised
+        return self._final
 
 
 def _strings(value: object) -> list[str]:

@@ -292,23 +292,29 @@ def test_tests_that_notice_the_switch_kill_nothing_and_mutants_touch_no_tree(
     assert calc.snapshot() == before
 
 
+WEAK_TEST = """
+
+def test_divide_by_zero() -> None:
+    assert divide(1, 0) == divide(2, 0)
+"""
+
+WEAKLY_TESTED_FIX = {
+    "src/calc/ops.py": dedent(CALC["src/calc/ops.py"]).replace(
+        "return a / b", "return a / b if b != 0 else 0.0"
+    ),
+    "tests/test_ops.py": dedent(CALC["tests/test_ops.py"]) + WEAK_TEST,
+}
+"""A one-line fix whose own test misses `a * b` (1 * 0 == 2 * 0): the base's test_divide
+does not."""
+
+
 def test_the_patchs_own_tests_meet_the_mutants_beside_the_suite_and_the_rest_after(
     calc: SampleRepo, tmp_path: Path
 ) -> None:
     """First pass, beside the suite: the patch's own (weak) test against the mutants of the lines
     it runs. A mutant it misses is not let go: after the decision the base's tests that run the
     line meet it (not the test it already survived)."""
-    one_line = dedent(CALC["src/calc/ops.py"]).replace(
-        "return a / b", "return a / b if b != 0 else 0.0"
-    )
-    weak = dedent(CALC["tests/test_ops.py"]) + dedent(
-        """
-
-        def test_divide_by_zero() -> None:
-            assert divide(1, 0) == divide(2, 0)
-        """
-    )
-    verdict = score(calc, {"src/calc/ops.py": one_line, "tests/test_ops.py": weak}, tmp_path / "a")
+    verdict = score(calc, WEAKLY_TESTED_FIX, tmp_path / "a")
     details = verdict.scorers["mutation"]["details"]
     first = details["first_pass"]
     assert first["mutants"] >= 3 and first["processes"] == 1, first
@@ -321,6 +327,34 @@ def test_the_patchs_own_tests_meet_the_mutants_beside_the_suite_and_the_rest_aft
     assert by_text["b == 0"]["by"] == "tests/test_ops.py::test_divide_by_zero"
     assert details["processes"] == first["processes"] + 1  # one more process, after the suite
     assert verdict.timings["pytest:mutants-first"] > 0
+
+
+SLOW_TEST = """
+
+def test_slow() -> None:
+    time.sleep(3)
+"""
+
+
+def test_the_second_pass_runs_in_a_process_that_collected_beside_the_suite(
+    tmp_path: Path,
+) -> None:
+    """When the other core is free before the suite ends, a mutant process starts there,
+    collects, and waits: the second pass then costs no start-up after the suite. It decides
+    as a fresh process would (the test above)."""
+    slow = "import time\n" + dedent(CALC["tests/test_ops.py"]) + SLOW_TEST
+    repo = SampleRepo(tmp_path / "calc", {**CALC, "tests/test_ops.py": slow})
+    fix = {**WEAKLY_TESTED_FIX, "tests/test_ops.py": slow + WEAK_TEST}
+    verdict = score(repo, fix, tmp_path / "a")
+    details = verdict.scorers["mutation"]["details"]
+    by_text = {m["mutated"]: m for m in details["mutants"]}
+    assert by_text["a * b"]["status"] == "killed"
+    assert by_text["a * b"]["by"] == "tests/test_ops.py::test_divide"
+    assert by_text["b == 0"]["by"] == "tests/test_ops.py::test_divide_by_zero"
+    timings = verdict.timings
+    assert {"pytest:mutants-collect", "pytest:mutants-waiting"} <= set(timings), timings
+    assert "pytest:mutants-0" not in timings  # no process started after the suite
+    assert details["processes"] == details["first_pass"]["processes"] + 1
 
 
 def test_the_second_pass_starts_as_the_suite_ends_and_a_fix_that_will_not_merge_stops_it(

@@ -12,11 +12,13 @@ decides: 1.0 → auto_merge.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from error_fix.decision import PatchDecision, Verdict
+from error_fix.sandbox import landlock_abi
 from tests.sample import CALC, DIVIDE_FIX, SampleRepo, decide_by_tests, dedent
 
 BROKEN_ADD = DIVIDE_FIX["src/calc/ops.py"].replace("return a + b", "return a - b")
@@ -288,3 +290,78 @@ def test_a_source_change_that_stops_a_test_from_running_is_a_regression(
             TEST_ADD: "not collected in the regression run",
             "tests/test_ops.py::test_divide": "not collected in the regression run",
         }
+
+
+# --- the patch's code speaks for another session -----------------------------------------
+
+FORGE_BASE = """
+    import json
+    import os
+    import pathlib
+    import threading
+    import time
+
+    BASE_TESTS = ["tests/test_ops.py::test_add", "tests/test_ops.py::test_divide"]
+
+
+    def _forge(log: str) -> None:
+        # Every session of the decision shares one scratch folder: find the sessions that
+        # collect the base and wait there, and speak for them first: "the base's own marks
+        # skip test_add" (so its skip here looks like the base's), and "run nothing".
+        scratch = pathlib.Path(os.environ["ERROR_FIX_PROBE_OUT"]).parent.parent
+        collected = {"selected": BASE_TESTS, "skipped_by_marks": BASE_TESTS}
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            for folder in scratch.glob("standby/*"):
+                try:
+                    (folder / "orders.json.collected").write_text(json.dumps(collected))
+                    (folder / "orders.json").write_text(json.dumps({"run": []}))
+                    outcome = "written"
+                except OSError:
+                    outcome = "refused"
+                with open(log, "a") as fh:
+                    fh.write(f"{folder.name} {outcome}\\n")
+            time.sleep(0.01)
+
+
+    if "ERROR_FIX_PROBE_OUT" in os.environ:
+        threading.Thread(target=_forge, args=(LOG,), daemon=True).start()
+"""
+
+
+@pytest.mark.skipif(landlock_abi()[0] < 1, reason="needs Landlock: unconfined code writes anywhere")
+def test_the_patchs_code_cannot_speak_for_the_session_that_collects_the_base(
+    tmp_path: Path,
+) -> None:
+    # The base's collection is a session that then waits to run the base check. The patch
+    # skips test_add (the "skipped" vanish above) and its code, running in the suite beside
+    # that session (slow enough here for it to exist), writes the session's collection report
+    # and orders before it can: a base whose marks skip test_add would make the skip no
+    # regression, and the fix would merge. Each session may write only its own folder.
+    project = SampleRepo(tmp_path / "calc", {**CALC, "tests/test_slow.py": SLOW_TEST})
+    log = Path("/dev/shm") / f"error-fix-forge-{os.getpid()}-{tmp_path.name}"
+    forge = dedent(FORGE_BASE).replace("(LOG,)", f"({str(log)!r},)")
+    files = {**DIVIDE_FIX, "src/calc/ops.py": VANISH["skipped"] + "\n\n" + forge}
+    try:
+        verdict = decide_by_tests(project, files, tmp_path / "a")
+        attempts = log.read_text().splitlines() if log.exists() else []
+    finally:
+        log.unlink(missing_ok=True)
+    assert any(line.startswith("base-collect-") for line in attempts), attempts
+    assert all(line.endswith(" refused") for line in attempts), attempts
+    assert verdict.decision is PatchDecision.MANUAL_REVIEW
+    assert verdict.tests["pass_to_fail"] == [TEST_ADD]
+    assert verdict.tests["pass_to_fail_causes"] == {TEST_ADD: "skipped: not today"}
+    assert "pytest:base-check" in verdict.timings
+    # The base check ran in the session that collected the base: the suite, the proof run,
+    # the patch's test on the before tree, and that one.
+    assert verdict.scorers["tests"]["details"]["pytest_sessions"] == 4
+
+
+SLOW_TEST = """
+    import time
+
+
+    def test_slow() -> None:
+        time.sleep(2)
+"""

@@ -40,7 +40,7 @@ from typing import Any
 
 from ..scorers.interface import Finding, ScorerResult, ScorerStatus, ScoringContext
 from ..scorers.test_sessions import Job, project_runner
-from ..testrun import Plugin, TestRun, TestRunner, TestStatus, resolve_python
+from ..testrun import Plugin, Standby, TestRun, TestRunner, TestStatus, resolve_python
 from .mutants import Edit, Mutant, by_line, equivalent_edits, generate, round_robin
 from .reach import Reach, changed_lines, read_reach, recorded_reach
 
@@ -193,6 +193,33 @@ class Stop:
 _passes = itertools.count()
 
 
+@dataclass(frozen=True)
+class WaitingMutants:
+    """A mutant process started beside the suite, once the other core is free: it has
+    collected the patched tree's suite and waits for the second pass's plan, so the second
+    pass's first process costs no start-up after the suite."""
+
+    session: Standby
+    """The waiting pytest session (the switch plugin loaded)."""
+    plan: Path
+    """Where its plan is to be written, before it is told to run."""
+
+
+def _waiting(ctx: ScoringContext) -> WaitingMutants | None:
+    """The waiting mutant process, if it is ready (one still collecting is sent away)."""
+    while ctx.mutation_waiting:
+        waiting = ctx.mutation_waiting.pop()
+        if waiting.session.waiting:
+            return waiting
+        waiting.session.dismiss()
+    return None
+
+
+def _dismiss_waiting(ctx: ScoringContext) -> None:
+    while ctx.mutation_waiting:
+        ctx.mutation_waiting.pop().session.dismiss()
+
+
 def start_second_pass(ctx: ScoringContext, suite: TestRun, proof: TestRun) -> None:
     """Start the second pass now, unless a run failed a test or the stage would skip."""
     if _early(ctx, suite, proof) and not ctx.mutation_second_pass:
@@ -207,9 +234,11 @@ def _early(ctx: ScoringContext, *runs: TestRun | None) -> bool:
 
 
 def stop_second_pass(ctx: ScoringContext) -> None:
-    """Stop a second pass the decision does not need (a fix that does not merge)."""
+    """Stop a second pass the decision does not need (a fix that does not merge), and a mutant
+    process still waiting for one."""
     for second in ctx.mutation_second_pass:
         second.stop()
+    _dismiss_waiting(ctx)
 
 
 def _skipped(ctx: ScoringContext, tests: ScorerResult | None) -> ScorerResult | None:
@@ -276,13 +305,25 @@ def _run(ctx: ScoringContext, suite_s: float, jobs: int, stop: Stop | None) -> S
         first.carry_into(selected)
     runnable = [o for o in selected if o.status == "out_of_budget" and o.untried]
     workers = [_Worker(str(k), share) for k, share in enumerate(_shares(runnable, reach, jobs))]
+    waiting = _waiting(ctx) if runnable else None
+    _dismiss_waiting(ctx)
     if runnable:
         ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
         runner = project_runner(ctx, python)
         with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
             futures = [
-                pool.submit(_work, ctx, runner, w, deadline, reach, equivalents, stop)
-                for w in workers
+                pool.submit(
+                    _work,
+                    ctx,
+                    runner,
+                    w,
+                    deadline,
+                    reach,
+                    equivalents,
+                    stop,
+                    None if k else waiting,
+                )
+                for k, w in enumerate(workers)
             ]
             for future in futures:
                 future.result()
@@ -299,6 +340,8 @@ class FirstPass:
     """The pass's process count, control and errors."""
     duration_s: float
     """Wall time of the pass."""
+    settled: bool = False
+    """It killed every mutant the second pass would select: that pass has nothing to run."""
 
     def carry_into(self, selected: list[Outcome]) -> None:
         """A kill stands; a mutant that survived the patch's tests keeps only the other tests
@@ -329,14 +372,22 @@ class FirstPass:
 def first_pass_jobs(
     ctx: ScoringContext,
     runner: TestRunner,
-    proof: TestRun,
+    proof: TestRun | None,
     suite: Callable[[], TestRun | None] = lambda: None,
 ) -> list[Job]:
-    """The first pass, as a session to queue beside the suite once the proof run is in: none
-    when the stage is off, the patch changes the harness, or the patch's own tests did not all
-    pass on the patched tree (such a fix does not merge; the pass would be wasted). Nor does it
-    start if the suite (``suite()``, once done) already failed a test."""
-    if not _early(ctx, proof) or TestStatus.PASSED not in proof.outcomes.values():
+    """The sessions the mutation stage queues beside the suite: once the proof run is in, the
+    first pass, then a mutant process that waits for the second pass (:class:`WaitingMutants`)
+    when mutants are left for it; without a proof run (``proof`` None), only that process.
+    None when the stage is off, the patch changes the harness, or the patch's own tests did not
+    all pass on the patched tree (such a fix does not merge; the pass would be wasted); none
+    starts once the suite (``suite()``, once done) failed a test or, for the waiting process,
+    once the suite is in at all."""
+    if not _early(ctx, proof):
+        return []
+    wait = _waiting_job(ctx, runner, suite)
+    if proof is None:
+        return [wait]
+    if TestStatus.PASSED not in proof.outcomes.values():
         return []
 
     def job() -> list[Job]:
@@ -348,9 +399,26 @@ def first_pass_jobs(
             found.duration_s = time.monotonic() - start
             ctx.mutation_first_pass.append(found)
             ctx.timings.add(f"{NAME}:first-pass", found.duration_s)
-        return []
+        return [] if found is not None and found.settled else [wait]
 
     return [(ctx.patched, job)]
+
+
+def _waiting_job(
+    ctx: ScoringContext, runner: TestRunner, suite: Callable[[], TestRun | None]
+) -> Job:
+    def job() -> list[Job]:
+        if suite() is not None or not _mutants(ctx)[0]:
+            return []  # the second pass starts its own processes now, or has nothing to do
+        folder = ctx.scratch / NAME
+        folder.mkdir(exist_ok=True)
+        plan = folder / f"plan-waiting-{next(_passes)}.json"
+        session = runner.standby(ctx.patched, "mutants-collect", "mutants-waiting", [_switch(plan)])
+        ctx.mutation_waiting.append(WaitingMutants(session, plan))
+        session.collected()  # the worker starts nothing else while it collects
+        return []
+
+    return ctx.patched, job
 
 
 def _first_pass(ctx: ScoringContext, runner: TestRunner, proof: TestRun) -> FirstPass | None:
@@ -371,7 +439,8 @@ def _first_pass(ctx: ScoringContext, runner: TestRunner, proof: TestRun) -> Firs
     ctx.progress(NAME, f"running {len(outcomes)} mutant(s) against the patch's own tests")
     worker = _Worker("first", outcomes)
     _work(ctx, runner, worker, time.time() + MIN_BUDGET_S, reach, equivalents)
-    return FirstPass({o.mutant.key: o for o in outcomes}, worker, 0.0)
+    settled = len(outcomes) == len(chosen) and all(o.killed for o in outcomes)
+    return FirstPass({o.mutant.key: o for o in outcomes}, worker, 0.0, settled)
 
 
 def _order(ctx: ScoringContext, reach: Reach) -> Callable[[frozenset[str]], list[str]]:
@@ -461,9 +530,27 @@ def _work(
     reach: Reach,
     equivalents: dict[str, list[Edit]],
     stop: Stop | None = None,
+    waiting: WaitingMutants | None = None,
 ) -> None:
     """Run the worker's mutants, starting a new process only when one was killed mid-way, until
-    the deadline or ``stop``."""
+    the deadline or ``stop``; the first in the ``waiting`` one, when it is given."""
+    try:
+        _run_pending(ctx, runner, worker, deadline, reach, equivalents, stop, waiting)
+    finally:
+        if waiting is not None:
+            waiting.session.dismiss()  # unused (the deadline or a stop came first), or done
+
+
+def _run_pending(
+    ctx: ScoringContext,
+    runner: TestRunner,
+    worker: _Worker,
+    deadline: float,
+    reach: Reach,
+    equivalents: dict[str, list[Edit]],
+    stop: Stop | None,
+    waiting: WaitingMutants | None,
+) -> None:
     by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
     pending = list(by_id)
     folder = ctx.scratch / NAME
@@ -473,6 +560,8 @@ def _work(
             return
         worker.processes += 1
         plan = folder / f"plan-{worker.name}-{worker.processes}.json"
+        if waiting is not None:
+            plan = waiting.plan
         tests = sorted({t for i in pending for t in by_id[i].untried})
         plan.write_text(
             json.dumps(
@@ -505,20 +594,17 @@ def _work(
         files = sorted(
             {t.split("::", 1)[0] for t in tests if (ctx.patched / t.split("::", 1)[0]).is_file()}
         )
-        plugin = Plugin(
-            SWITCH_MODULE,
-            Path(__file__).with_name("switch_plugin.py"),
-            {"ERROR_FIX_MUTANTS": str(plan)},
-            output="ERROR_FIX_MUTANTS_OUT",
-        )
-        run = runner.run(
-            ctx.patched,
-            files,
-            label=f"mutants-{worker.name}",
-            plugins=[plugin],
-            timeout=hard,
-            retry=False,
-        )
+        run = waiting.session.run(tests, hard) if waiting is not None else None
+        waiting = None
+        if run is None:
+            run = runner.run(
+                ctx.patched,
+                files,
+                label=f"mutants-{worker.name}",
+                plugins=[_switch(plan)],
+                timeout=hard,
+                retry=False,
+            )
         records = _records(run.plugin_outputs.get(SWITCH_MODULE))
         running: str | None = None
         controlled = False
@@ -553,6 +639,16 @@ def _work(
             pending.remove(running)
         if worker.errors:
             return
+
+
+def _switch(plan: Path) -> Plugin:
+    """The switch plugin, told to run ``plan``."""
+    return Plugin(
+        SWITCH_MODULE,
+        Path(__file__).with_name("switch_plugin.py"),
+        {"ERROR_FIX_MUTANTS": str(plan)},
+        output="ERROR_FIX_MUTANTS_OUT",
+    )
 
 
 def _records(path: Path | None) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from .silencing import GATE_PREFIX as SILENCED
 from .silencing import silencing_reason
 
 if TYPE_CHECKING:
-    from ..mutation.stage import FirstPass, SecondPass
+    from ..mutation.stage import FirstPass, SecondPass, WaitingMutants
 
 
 class ScorerUnknown(Exception):
@@ -177,6 +177,8 @@ class ScoringContext:
     """What the mutation stage's first pass, beside the suite, found (at most one)."""
     mutation_second_pass: list[SecondPass] = field(default_factory=list)
     """The mutation stage's second pass, when the tests scorer started it early (at most one)."""
+    mutation_waiting: list[WaitingMutants] = field(default_factory=list)
+    """A mutant process started beside the suite that waits for the second pass's plan."""
 
 
 class Scorer(ABC):

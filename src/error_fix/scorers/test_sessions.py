@@ -6,14 +6,16 @@ Every session is an interpreter start-up and a collection, so the tests scorer s
 - beside it, on the other core, in this order: ``proof`` (the patch's own tests, and the error's
   failing test, on the patched tree, when the suite ran elsewhere), then the mutation stage's
   first pass it makes due; ``before`` (the same tests on the before tree); ``base-collect``
-  (the base's collection, when the suite ran elsewhere; when the before tree is the base, the
-  one session ``before-collect`` collects it and runs the touched tests); last ``reruns``
+  (the base's collection, when the suite ran elsewhere, by a session that then stands by to
+  run the base check: see testrun.Standby; when the before tree is the base, the one session
+  ``before-collect`` collects it and runs the touched tests); last ``reruns``
   re-runs of the tests failing on the before tree on each of the before and patched trees
   (short, and on two trees, they fill the end). Once the suite is done its core takes what is
   left, so on a small suite these cost half their time; two of them never run in one tree at
   once. A test module that fails to import in the suite is looked up in the base's collection,
   never collected again;
-- after both: ``base-check`` (the tests that did not pass in the suite, on the base), then the
+- after both: ``base-check`` (the tests that did not pass in the suite, on the base, in the
+  waiting ``base-collect`` session when there is one), then the
   re-runs of every test whose status changed, **one session per tree and round** for all of them
   (the regression and proof sides share the sessions of a tree they share).
 
@@ -32,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..testrun import Plugin, TestRun, TestRunner, TestStatus
+from ..testrun import Plugin, Standby, TestRun, TestRunner, TestStatus
 from .interface import ScoringContext
 from .test_classes import Observations, Side, covers, file_of, status_in
 
@@ -102,6 +104,13 @@ class BesideTheSuite:
     """The touched tests on the before tree (and re-runs of the ones failing there)."""
     base_collection: TestRun | None
     """The base's collection (None: the regression tree is the base)."""
+    base_standby: Standby | None = None
+    """The session that collected the base and waits to run its check (see :class:`Standby`)."""
+
+    def dismiss(self) -> None:
+        """End a waiting session nobody asked to run anything."""
+        if self.base_standby is not None:
+            self.base_standby.dismiss()
 
 
 Job = tuple[Path, Callable[[], list["Job"]]]
@@ -207,7 +216,7 @@ class Sessions:
         coverage: bool | list[str],
         unmeasured: list[str],
         plugins: Callable[[Path], Sequence[Plugin]] = lambda tree: (),
-        after_proof: Callable[[TestRun, Callable[[], TestRun | None]], list[Job]] = (
+        after_proof: Callable[[TestRun | None, Callable[[], TestRun | None]], list[Job]] = (
             lambda run, suite: []
         ),
     ) -> tuple[TestRun, BesideTheSuite]:
@@ -216,7 +225,8 @@ class Sessions:
         half the sessions' time, never a third process on two cores). ``plugins(tree)`` ride
         along on the suite and on the proof run (the mutation stage's reach recording);
         ``after_proof(run, suite)`` are sessions the proof run makes due (the mutation stage's
-        first pass); ``suite()`` is the suite's run once it is done, else None."""
+        first pass), queued at the end as ``after_proof(None, suite)`` when no proof run is due;
+        ``suite()`` is the suite's run once it is done, else None."""
         trees = self.trees
         done: dict[str, TestRun] = {}
         reruns: dict[str, list[TestRun]] = {"before": [], "after": []}
@@ -258,6 +268,7 @@ class Sessions:
             return [rerun(side, tree) for _ in range(self.reruns) for side, tree in sides]
 
         jobs: list[Job] = []
+        later: list[Job] = []
         if trees.separate_proof and targets:
             proof = partial(
                 self.selected,
@@ -273,13 +284,21 @@ class Sessions:
                 return after_proof(run, lambda: done.get("after"))
 
             jobs.append((trees.patched, proven))
+        else:
+            later = after_proof(None, lambda: done.get("after"))
         if touching:
             jobs.append((trees.before, before))
+        standbys: list[Standby] = []
         if trees.judge_base and not (touching and collecting):
-            collect = partial(
-                self.runner.run, trees.base, None, label="base-collect", collect_only=True
-            )
-            jobs.append((trees.base, lambda: record("collection", collect())))
+
+            def collect_base() -> list[Job]:
+                """The base's collection, by a session that then waits to run the base check
+                (which tests is known only once the suite is in)."""
+                standbys.append(self.runner.standby(trees.base, "base-collect", "base-check"))
+                return record("collection", standbys[0].collected())
+
+            jobs.append((trees.base, collect_base))
+        jobs += later
         suite = partial(
             self.runner.run,
             trees.regression,
@@ -289,16 +308,27 @@ class Sessions:
             plugins=plugins(trees.regression),
         )
         first: Job = (trees.regression, lambda: record("after", suite(label="after")))
-        run_on_two_workers(first, jobs)
+        try:
+            run_on_two_workers(first, jobs)
+        except BaseException:
+            for session in standbys:
+                session.dismiss()
+            raise
         touched = None
         if touching:
             touched = Touched(done["before"], reruns["before"], reruns["after"], suspects)
         collection = done.get("collection", done["before"] if touching and collecting else None)
-        return done["after"], BesideTheSuite(done.get("proof"), touched, collection)
+        standby = standbys[0] if standbys else None
+        return done["after"], BesideTheSuite(done.get("proof"), touched, collection, standby)
 
-    def check_on_base(self, unseen: list[str]) -> TestRun:
-        """The tests that did not pass in the suite, as they run on the base."""
+    def check_on_base(self, unseen: list[str], standby: Standby | None = None) -> TestRun:
+        """The tests that did not pass in the suite, as they run on the base: in the session
+        that collected the base and waits (``standby``), else in a new one."""
         self.progress(f"checking {len(unseen)} test(s) on the base")
+        if standby is not None:
+            run = standby.run(None if len(unseen) > MAX_SELECTED else unseen)
+            if run is not None:
+                return run
         if len(unseen) > MAX_SELECTED:
             return self.runner.run(self.trees.base, None, label="base-check")
         return self.selected(self.trees.base, unseen, "base-check")

@@ -102,57 +102,60 @@ class TestsScorer(Scorer):
             lambda tree: reach_plugins(ctx, tree),
             partial(first_pass_jobs, ctx, sessions.runner),
         )
-        ctx.reach_data.extend(recorded_reach(full, beside.proof))
-        ctx.patched_test_run.set_result(coverage_on_patched(ctx, full, beside.proof))
-        unknown = _cannot_judge(trees, full, beside)
-        if unknown:
-            return ScorerResult.unknown(
-                self.name,
-                unknown,
-                gates=harness_gates,
-                details={
-                    "output": full.output_tail,
-                    "sandbox": sandbox,
-                    "pytest_sessions": sessions.runner.sessions,
-                },
-            )
-        # The mutation stage's second pass needs only these runs: it starts now, beside the
-        # base check and the re-runs, and the decision takes its result or stops it.
-        start_second_pass(ctx, full, beside.proof or full)
-        ctx.progress(self.name, "classifying")
-        regression, causes, unseen = _regression_side(trees, full, beside.base_collection)
-        runs = [full, beside.proof, beside.base_collection]
-        runs += beside.touched.runs if beside.touched else []
-        if trees.judge_base:
-            tampered = tampered_reason(ctx.base, base_state)
-            if tampered:
+        try:
+            ctx.reach_data.extend(recorded_reach(full, beside.proof))
+            ctx.patched_test_run.set_result(coverage_on_patched(ctx, full, beside.proof))
+            unknown = _cannot_judge(trees, full, beside)
+            if unknown:
                 return ScorerResult.unknown(
-                    self.name, tampered, gates=harness_gates, details={"sandbox": sandbox}
+                    self.name,
+                    unknown,
+                    gates=harness_gates,
+                    details={
+                        "output": full.output_tail,
+                        "sandbox": sandbox,
+                        "pytest_sessions": sessions.runner.sessions,
+                    },
                 )
-            if unseen:
-                runs.append(check := sessions.check_on_base(unseen))
-                for nodeid in unseen:
-                    regression.before[nodeid] = [status_in(check, nodeid)]
-        proof_side = _proof_side(trees, full, beside, targets, failing_test)
-        judged = _judge(sessions, regression, proof_side, changes, full, beside)
-        judged.causes, judged.failing_test = causes, failing_test
-        details = {
-            "regression_tree": describe_tree(full.tree, ctx.base, ctx.patched),
-            "before_tree": "base + test part" if ctx.tests_tree else "base",
-            "harness_changed": [c.to_dict() for c in ctx.harness],
-            "coverage_measured": _measured(coverage_request(ctx)),
-            "sandbox": sandbox,
-            "base_collected": beside.base_collection is not None,
-            "pytest_sessions": sessions.runner.sessions,
-        }
-        result = tests_result(self.name, judged, harness_gates, details)
-        rewritten = rewritten_reason(runs)
-        if rewritten:
-            # What the runs showed stands beside it (a regression gate, say); the score cannot.
-            return ScorerResult.unknown(
-                self.name, rewritten, gates=result.gates, details=result.details
-            )
-        return result
+            # The mutation stage's second pass needs only these runs: it starts now, beside the
+            # base check and the re-runs, and the decision takes its result or stops it.
+            start_second_pass(ctx, full, beside.proof or full)
+            ctx.progress(self.name, "classifying")
+            regression, causes, unseen = _regression_side(trees, full, beside.base_collection)
+            runs = [full, beside.proof, beside.base_collection]
+            runs += beside.touched.runs if beside.touched else []
+            if trees.judge_base:
+                tampered = tampered_reason(ctx.base, base_state)
+                if tampered:
+                    return ScorerResult.unknown(
+                        self.name, tampered, gates=harness_gates, details={"sandbox": sandbox}
+                    )
+                if unseen:
+                    runs.append(check := sessions.check_on_base(unseen, beside.base_standby))
+                    for nodeid in unseen:
+                        regression.before[nodeid] = [status_in(check, nodeid)]
+            proof_side = _proof_side(trees, full, beside, targets, failing_test)
+            judged = _judge(sessions, regression, proof_side, changes, full, beside)
+            judged.causes, judged.failing_test = causes, failing_test
+            details = {
+                "regression_tree": describe_tree(full.tree, ctx.base, ctx.patched),
+                "before_tree": "base + test part" if ctx.tests_tree else "base",
+                "harness_changed": [c.to_dict() for c in ctx.harness],
+                "coverage_measured": _measured(coverage_request(ctx)),
+                "sandbox": sandbox,
+                "base_collected": beside.base_collection is not None,
+                "pytest_sessions": sessions.runner.sessions,
+            }
+            result = tests_result(self.name, judged, harness_gates, details)
+            rewritten = rewritten_reason(runs)
+            if rewritten:
+                # What the runs showed stands beside it (a regression gate, say); the score cannot.
+                return ScorerResult.unknown(
+                    self.name, rewritten, gates=result.gates, details=result.details
+                )
+            return result
+        finally:
+            beside.dismiss()  # the base check was not needed
 
     def _runner(
         self, ctx: ScoringContext, gates: tuple[Gate, ...], sandbox: dict[str, Any]
