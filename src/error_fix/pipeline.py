@@ -272,6 +272,10 @@ class PatchApplier:
                 harness=ws.harness,
                 sandbox=ws.sandbox,
             )
+            if any(s.name == "tests" and s.name not in settings.disabled for s in scorers):
+                ctx.tools_may_start.clear()  # the tests scorer sets it as its suite starts
+            else:  # nothing will run the suite: the coverage scorer must not wait for it
+                ctx.patched_test_run.set_exception(RuntimeError("the tests scorer does not run"))
             try:
                 with timings.measure("scorers"):
                     results = self._run_scorers(scorers, ctx)

@@ -505,3 +505,58 @@ def test_with_the_coverage_scorer_off_the_patched_run_measures_nothing(
         "tests/test_ops.py::test_divide_by_zero"
     ]
     assert verdict.scorers["tests"]["details"]["coverage_measured"] == "nothing"
+
+
+def _logging_python(path: Path, log: Path, what: str) -> str:
+    """An interpreter that appends ``what``, the time and its second argument to ``log`` as
+    it starts."""
+    path.write_text(
+        f'#!/bin/sh\necho "{what} $(date +%s.%N) $2" >> {log}\nexec {sys.executable} "$@"\n'
+    )
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_the_static_tools_start_once_the_suite_runs(calc: SampleRepo, tmp_path: Path) -> None:
+    # The suite is the decision's longest job: it never waits for a tool slot behind ruff,
+    # mypy and bandit; they take turns with the sessions beside it.
+    log = Path("/dev/shm") / f"error-fix-starts-{tmp_path.name}-{id(tmp_path)}"
+    pythons = {
+        "tool_python": _logging_python(tmp_path / "tool-python", log, "tool"),
+        "python": _logging_python(tmp_path / "project-python", log, "pytest"),
+    }
+    try:
+        verdict = score(calc, DIVIDE_FIX, tmp_path, reruns=0, **pythons)
+        lines = [line.split() for line in log.read_text().splitlines()]
+    finally:
+        log.unlink(missing_ok=True)
+    assert verdict.decision is PatchDecision.AUTO_MERGE, verdict.reason
+    # The pytest sessions all start as "python -m pytest"; the first is the suite or the
+    # proof run beside it.
+    first_session = min(float(f[1]) for f in lines if f[0] == "pytest" and f[2] == "pytest")
+    tools = {f[2]: float(f[1]) for f in reversed(lines) if f[0] == "tool"}
+    assert {"ruff", "mypy", "bandit"} <= set(tools), lines
+    assert min(tools.values()) > first_session, lines
+
+
+def test_the_static_tools_run_when_the_tests_scorer_cannot(
+    calc: SampleRepo, tmp_path: Path
+) -> None:
+    # The tests scorer lets the tools start as its suite starts; one that never starts a
+    # suite (no interpreter) must still let them run, and one switched off must hold up
+    # neither them nor the coverage scorer, which has no run to read.
+    no_python = score(calc, DIVIDE_FIX, tmp_path / "a", python=str(tmp_path / "no-python"))
+    switched_off = score(calc, DIVIDE_FIX, tmp_path / "b", disabled={"tests"})
+    for verdict in (no_python, switched_off):
+        assert [verdict.scorers[n]["status"] for n in ("lint", "types", "security")] == ["ok"] * 3
+    assert no_python.scorers["tests"]["status"] == "unknown"
+    assert no_python.scorers["coverage"]["status"] == "unknown"
+    assert switched_off.scorers["coverage"] == {
+        **switched_off.scorers["coverage"],
+        "status": "skipped",
+        "reason": "the tests scorer is disabled: no test run",
+    }
+    # Nor does a scoring run without a tests scorer at all.
+    alone = score(calc, DIVIDE_FIX, tmp_path / "c", [CoverageScorer()])
+    assert alone.scorers["coverage"]["status"] == "unknown"
+    assert "the tests scorer does not run" in alone.scorers["coverage"]["reason"]

@@ -7,6 +7,7 @@ and caps the decision; it is never a pass.
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -135,6 +136,12 @@ Progress = Callable[[str, str], None]
 """progress(scorer_name, message): what a scorer is doing now, for the terminal."""
 
 
+def _opened() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class ScoringContext:
     """Everything a scorer may read. Scorers never write outside ``scratch``."""
@@ -179,6 +186,10 @@ class ScoringContext:
     """The mutation stage's second pass, when the tests scorer started it early (at most one)."""
     mutation_waiting: list[WaitingMutants] = field(default_factory=list)
     """A mutant process started beside the suite that waits for the second pass's plan."""
+    tools_may_start: threading.Event = field(default_factory=_opened)
+    """Static tools (ruff, mypy, bandit, pip-audit) start once this is set. A scoring run with a
+    tests scorer clears it until the suite's process runs, so the suite, the longest job, never
+    waits for a tool slot behind them; the tools then take turns with the sessions beside it."""
 
 
 class Scorer(ABC):

@@ -180,6 +180,8 @@ class CoverageScorer(Scorer):
     name = "coverage"
 
     def score(self, ctx: ScoringContext) -> ScorerResult:
+        if "tests" in ctx.settings.disabled:
+            return ScorerResult.skipped(self.name, "the tests scorer is disabled: no test run")
         try:
             run: TestRun = ctx.patched_test_run.result()
         except Exception as exc:

@@ -219,6 +219,7 @@ class Sessions:
         after_proof: Callable[[TestRun | None, Callable[[], TestRun | None]], list[Job]] = (
             lambda run, suite: []
         ),
+        started: Callable[[int], None] | None = None,
     ) -> tuple[TestRun, BesideTheSuite]:
         """The suite on the regression tree and, on the other core, what runs beside it; once
         the suite is done, its core takes what is left (a small suite's decision then costs
@@ -226,7 +227,8 @@ class Sessions:
         along on the suite and on the proof run (the mutation stage's reach recording);
         ``after_proof(run, suite)`` are sessions the proof run makes due (the mutation stage's
         first pass), queued at the end as ``after_proof(None, suite)`` when no proof run is due;
-        ``suite()`` is the suite's run once it is done, else None."""
+        ``suite()`` is the suite's run once it is done, else None. ``started`` is called as the
+        suite's process starts."""
         trees = self.trees
         done: dict[str, TestRun] = {}
         reruns: dict[str, list[TestRun]] = {"before": [], "after": []}
@@ -306,6 +308,7 @@ class Sessions:
             coverage=coverage,
             unmeasured=unmeasured,
             plugins=plugins(trees.regression),
+            started=started,
         )
         first: Job = (trees.regression, lambda: record("after", suite(label="after")))
         try:

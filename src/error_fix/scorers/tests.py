@@ -70,6 +70,7 @@ class TestsScorer(Scorer):
         try:
             return self._score(ctx)
         finally:
+            ctx.tools_may_start.set()  # however the scorer ended, the static tools go on
             if not ctx.patched_test_run.done():
                 ctx.patched_test_run.set_exception(RuntimeError("the patched test run did not run"))
 
@@ -101,6 +102,7 @@ class TestsScorer(Scorer):
             unmeasured,
             lambda tree: reach_plugins(ctx, tree),
             partial(first_pass_jobs, ctx, sessions.runner),
+            started=lambda group: ctx.tools_may_start.set(),
         )
         try:
             ctx.reach_data.extend(recorded_reach(full, beside.proof))

@@ -40,6 +40,7 @@ def run_tool(
 ) -> proc.ProcResult:
     """Run ``python -m module args`` in ``cwd``; ScorerUnknown unless it exits with ``ok_codes``.
     Its time is ``<module>:<label>`` in the timings (default: the tree's name)."""
+    ctx.tools_may_start.wait()
     return run_module(ctx.settings, ctx.env, ctx.timings, module, args, cwd, ok_codes, label)
 
 

@@ -133,6 +133,7 @@ class TypesScorer(Scorer):
         mypy = Mypy(ctx.settings, ctx.env, mypy_cache(ctx.state_dir or ctx.scratch), ctx.timings)
         targets = mypy.targets(ctx.base)
         ctx.progress(self.name, "mypy on both trees")
+        ctx.tools_may_start.wait()  # after the suite's start (see run_tool)
         with locked(mypy.cache):
             base = mypy.check(ctx.base, targets)
             patched = mypy.check(ctx.patched, targets)
