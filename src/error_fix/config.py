@@ -65,7 +65,8 @@ class Settings:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     """Weight of each scorer in the overall confidence."""
     disabled: frozenset[str] = frozenset()
-    """Scorers switched off: reported `skipped` and left out of the weighting."""
+    """Scorers switched off: reported `skipped` and left out of the weighting (`tests` off skips
+    `coverage` too: it reads the suite's run)."""
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED
     """Globs a patch may not touch (``**`` spans directories); the state directory always is."""
     allow_binary: bool = False
