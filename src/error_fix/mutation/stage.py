@@ -307,26 +307,30 @@ def _run(ctx: ScoringContext, suite_s: float, jobs: int, stop: Stop | None) -> S
     workers = [_Worker(str(k), share) for k, share in enumerate(_shares(runnable, reach, jobs))]
     waiting = _waiting(ctx) if runnable else None
     _dismiss_waiting(ctx)
-    if runnable:
-        ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
-        runner = project_runner(ctx, python)
-        with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
-            futures = [
-                pool.submit(
-                    _work,
-                    ctx,
-                    runner,
-                    w,
-                    deadline,
-                    reach,
-                    equivalents,
-                    stop,
-                    None if k else waiting,
-                )
-                for k, w in enumerate(workers)
-            ]
-            for future in futures:
-                future.result()
+    try:
+        if runnable:
+            ctx.progress(NAME, f"running {len(runnable)} mutant(s) of the changed lines")
+            runner = project_runner(ctx, python)
+            with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="mutants") as pool:
+                futures = [
+                    pool.submit(
+                        _work,
+                        ctx,
+                        runner,
+                        w,
+                        deadline,
+                        reach,
+                        equivalents,
+                        stop,
+                        None if k else waiting,
+                    )
+                    for k, w in enumerate(workers)
+                ]
+                for future in futures:
+                    future.result()
+    finally:
+        if waiting is not None:
+            waiting.session.dismiss()  # unused (the deadline or a stop came first), or done
     return _result(ctx, len(mutants), selected, workers, reach, budget, suite_s, first)
 
 
@@ -534,23 +538,6 @@ def _work(
 ) -> None:
     """Run the worker's mutants, starting a new process only when one was killed mid-way, until
     the deadline or ``stop``; the first in the ``waiting`` one, when it is given."""
-    try:
-        _run_pending(ctx, runner, worker, deadline, reach, equivalents, stop, waiting)
-    finally:
-        if waiting is not None:
-            waiting.session.dismiss()  # unused (the deadline or a stop came first), or done
-
-
-def _run_pending(
-    ctx: ScoringContext,
-    runner: TestRunner,
-    worker: _Worker,
-    deadline: float,
-    reach: Reach,
-    equivalents: dict[str, list[Edit]],
-    stop: Stop | None,
-    waiting: WaitingMutants | None,
-) -> None:
     by_id = {f"m{n}": o for n, o in enumerate(worker.outcomes)}
     pending = list(by_id)
     folder = ctx.scratch / NAME
