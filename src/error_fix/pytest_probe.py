@@ -15,6 +15,8 @@ error_fix and must run on any Python the project uses. It:
   to ``<that>.collected`` and waits, idle, for the file to appear, then runs only the tests it
   lists (``{"run": [selectors]}``; ``null`` runs them all) — a session started early, whose
   start-up and collection are paid before anyone knows what it must run;
+- appends the id of each failing test to ``ERROR_FIX_FAILURES`` as it fails (a hint, while the
+  suite still runs, that re-runs will be due);
 - stamps each test's node id into the JUnit XML (``<property name="nodeid">``);
 - checks every report against what the test really raised: a phase that raised (other than a
   skip) must not be reported passed, nor skipped unless the test is an expected failure — a
@@ -57,6 +59,7 @@ _SKIPS: tuple[type[BaseException], ...] = (pytest.skip.Exception, unittest.SkipT
 _run_only = tuple(s for s in os.environ.get("ERROR_FIX_RUN_ONLY", "").split("\n") if s)
 _unmeasured = tuple(s for s in os.environ.get("ERROR_FIX_COVERAGE_PAUSE", "").split("\n") if s)
 _orders = os.environ.get("ERROR_FIX_ORDERS", "")
+_failures = os.environ.get("ERROR_FIX_FAILURES", "")
 ORDERS_POLL_S = 0.005
 _slipcover_saved = False
 
@@ -374,6 +377,9 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: Any) -> None:
     _check(None, report)
+    if _failures and report.failed:
+        with open(_failures, "a", encoding="utf-8") as fh:  # noqa: PTH123
+            fh.write(report.nodeid + "\n")
 
 
 def _check(item: Any, report: Any) -> None:

@@ -220,6 +220,7 @@ class TestRunner:
         only: Sequence[str] = (),
         orders: Path | None = None,
         started: Callable[[int], None] | None = None,
+        failures: Path | None = None,
     ) -> TestRun:
         """Run the whole suite (``nodeids`` None) or just ``nodeids`` in ``tree``.
 
@@ -234,7 +235,8 @@ class TestRunner:
         ``plugins`` are loaded after the probe. ``timeout`` replaces the runner's; ``retry``
         False does not run a timed-out run again. ``orders``: the session stands by after
         collecting (see :class:`Standby`); it holds no tool slot and records no timing itself.
-        ``started(group)`` gets the process group once it runs.
+        ``started(group)`` gets the process group once it runs. ``failures``: a file (in a
+        folder of its own) the run appends each failing test's id to as it fails.
         """
         with self._lock:
             run_id = f"{label}-{next(_run_numbers)}"
@@ -275,6 +277,9 @@ class TestRunner:
             env["ERROR_FIX_ORDERS"] = str(orders)
             env["ERROR_FIX_ORDERS_DEADLINE"] = str(time.time() + (timeout or self.timeout))
             writable.append(orders.parent)
+        if failures is not None:
+            env["ERROR_FIX_FAILURES"] = str(failures)
+            writable.append(failures.parent)
         coverage_data = (
             self._measure(env, tree, out_dir, coverage, unmeasured) if coverage else None
         )
@@ -333,6 +338,14 @@ class TestRunner:
             coverage_engine=probe.coverage_engine,
         )
 
+    def folder(self, kind: str, name: str) -> Path:
+        """A new folder ``<scratch>/<kind>/<name>-<n>`` for one run's own files (a run may
+        write only its own: other runs' code must not be able to write them)."""
+        with self._lock:
+            folder = self.scratch / kind / f"{name}-{next(_run_numbers)}"
+        folder.mkdir(parents=True)
+        return folder
+
     def standby(
         self, tree: Path, label: str, check_label: str, plugins: Sequence[Plugin] = ()
     ) -> Standby:
@@ -357,12 +370,9 @@ class Standby:
         check_label: str,
         plugins: Sequence[Plugin],
     ) -> None:
-        with runner._lock:
-            # A folder of its own, the one place besides its tree and output it may write:
-            # another session (the patch's code) must not be able to write its orders.
-            folder = runner.scratch / "standby" / f"{label}-{next(_run_numbers)}"
-        folder.mkdir(parents=True)
-        self.orders = folder / "orders.json"
+        # Its own folder, the one place besides its tree and output it may write: another
+        # session (the patch's code) must not be able to write its orders.
+        self.orders = runner.folder("standby", label) / "orders.json"
         self.tree = tree
         self._runner = runner
         self._labels = (label, check_label)

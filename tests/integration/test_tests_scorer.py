@@ -91,8 +91,12 @@ def test_a_patch_without_tests_is_not_proven(calc: SampleRepo, tmp_path: Path) -
 
 
 def test_a_flaky_test_is_reported_flaky_not_a_regression(tmp_path: Path) -> None:
+    """Once the suite failed a test, the re-run sessions collect on the idle core beside it and
+    wait: they still tell a flaky test from a regression."""
     counter = tmp_path / "runs"
+    slow = "import time\n\ndef test_slow() -> None:\n    time.sleep(2)\n"
     flaky = {
+        "tests/test_slow.py": slow,
         **CALC,
         "tests/test_flaky.py": f"""
             from pathlib import Path
@@ -116,6 +120,10 @@ def test_a_flaky_test_is_reported_flaky_not_a_regression(tmp_path: Path) -> None
     assert result["gates"] == []
     assert result["score"] == pytest.approx(0.65)  # unproven 0.75, minus 0.1 for the flaky test
     assert int(counter.read_text()) >= 4  # it really was re-run
+    timings = result["verdict"].timings
+    # The suite, the base's collection (and check), a session per tree and re-run round.
+    assert result["details"]["pytest_sessions"] == 6
+    assert "pytest:rerun-collect" in timings
 
 
 def test_a_hanging_suite_is_killed_with_its_children_and_unknown(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ Every session is an interpreter start-up and a collection, so the tests scorer s
 - after both: ``base-check`` (the tests that did not pass in the suite, on the base, in the
   waiting ``base-collect`` session when there is one), then the
   re-runs of every test whose status changed, **one session per tree and round** for all of them
-  (the regression and proof sides share the sessions of a tree they share).
+  (the regression and proof sides share the sessions of a tree they share). Once the suite has
+  failed a test (the probe writes each failure as it happens), the sessions of those rounds on
+  the base and regression trees collect ahead on the idle core and wait (``rerun-collect``).
 
 A re-run is a fresh process and never one per test: the tests re-run together, and a fresh
 process is what tells a test that depends on process state (import-time values, caches, hash
@@ -26,7 +28,9 @@ seeds) from one the patch really fixed.
 
 from __future__ import annotations
 
+import operator
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +44,8 @@ from .test_classes import Observations, Side, covers, file_of, status_in
 
 MAX_SELECTED = 300
 """More tests to check than this and the base runs the whole suite instead of a list."""
+WATCH_S = 0.05
+"""How often the other core, idle beside the suite, looks whether it failed a test yet."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,6 @@ class BesideTheSuite:
     """The base's collection (None: the regression tree is the base)."""
     base_standby: Standby | None = None
     """The session that collected the base and waits to run its check (see :class:`Standby`)."""
-
-    def dismiss(self) -> None:
-        """End a waiting session nobody asked to run anything."""
-        if self.base_standby is not None:
-            self.base_standby.dismiss()
 
 
 Job = tuple[Path, Callable[[], list["Job"]]]
@@ -196,6 +197,47 @@ class Sessions:
         self.trees = trees
         self.reruns = reruns
         self.progress = progress
+        self._waiting: list[Standby] = []
+        self._spares: dict[Path, list[Standby]] = {}
+        self._lock = threading.Lock()
+
+    def _standby(self, tree: Path, label: str, check_label: str) -> Standby:
+        session = self.runner.standby(tree, label, check_label)
+        with self._lock:
+            self._waiting.append(session)
+        return session
+
+    def dismiss(self) -> None:
+        """End every session still waiting: nobody asked it to run anything."""
+        with self._lock:
+            waiting, self._waiting, self._spares = self._waiting, [], {}
+        for session in waiting:
+            session.dismiss()
+
+    def _spare(self, tree: Path, suite_done: Callable[[], bool]) -> Job:
+        """A session for a re-run round in ``tree``, collected ahead while the suite runs."""
+
+        def job() -> list[Job]:
+            if not suite_done():  # after the suite a fresh session costs as much
+                session = self._standby(tree, "rerun-collect", f"{tree.name}-rerun")
+                session.collected()  # the worker starts nothing else while it collects
+                with self._lock:
+                    self._spares.setdefault(tree, []).append(session)
+            return []
+
+        return tree, job
+
+    def _rerun(self, tree: Path, ids: Sequence[str]) -> TestRun:
+        """A re-run round in ``tree``: in a session collected ahead, when one waits."""
+        while True:
+            with self._lock:
+                spares = self._spares.get(tree) or []
+                spare = spares.pop(0) if spares else None
+            if spare is None:
+                return self.selected(tree, ids, f"{tree.name}-rerun")
+            run = spare.run([n for n in ids if (tree / file_of(n)).is_file()])
+            if run is not None:
+                return run
 
     def selected(self, tree: Path, ids: Sequence[str], label: str, **kw: Any) -> TestRun:
         """Run ``ids`` in ``tree``. Ids whose file is not in the tree are left out (they did not
@@ -296,11 +338,28 @@ class Sessions:
             def collect_base() -> list[Job]:
                 """The base's collection, by a session that then waits to run the base check
                 (which tests is known only once the suite is in)."""
-                standbys.append(self.runner.standby(trees.base, "base-collect", "base-check"))
+                standbys.append(self._standby(trees.base, "base-collect", "base-check"))
                 return record("collection", standbys[0].collected())
 
             jobs.append((trees.base, collect_base))
         jobs += later
+        failures = self.runner.folder("live", "after") / "failures"
+
+        def watch() -> list[Job]:
+            """Last in line, while the suite runs: once it fails a test, the re-runs of the
+            tests whose status changed will be due; their sessions collect ahead, round by
+            round."""
+            if "after" in done:
+                return []
+            if not failures.exists():
+                time.sleep(WATCH_S)
+                return [(trees.regression, watch)]
+            suite_done = partial(operator.contains, done, "after")
+            sides = (trees.base, trees.regression)
+            return [self._spare(tree, suite_done) for _ in range(self.reruns) for tree in sides]
+
+        if self.reruns and trees.judge_base:
+            jobs.append((trees.regression, watch))
         suite = partial(
             self.runner.run,
             trees.regression,
@@ -309,13 +368,13 @@ class Sessions:
             unmeasured=unmeasured,
             plugins=plugins(trees.regression),
             started=started,
+            failures=failures,
         )
         first: Job = (trees.regression, lambda: record("after", suite(label="after")))
         try:
             run_on_two_workers(first, jobs)
         except BaseException:
-            for session in standbys:
-                session.dismiss()
+            self.dismiss()
             raise
         touched = None
         if touching:
@@ -351,7 +410,7 @@ class Sessions:
 
         def top_up_tree(tree: Path, tables: list[tuple[Observations, list[str]]]) -> None:
             while ids := lacking(tables):
-                run = self.selected(tree, ids, f"{tree.name}-rerun")
+                run = self._rerun(tree, ids)
                 for seen, changed in tables:
                     for nodeid in changed:
                         if len(seen.setdefault(nodeid, [])) < wanted:

@@ -157,7 +157,7 @@ class TestsScorer(Scorer):
                 )
             return result
         finally:
-            beside.dismiss()  # the base check was not needed
+            sessions.dismiss()  # whatever waits and was not needed
 
     def _runner(
         self, ctx: ScoringContext, gates: tuple[Gate, ...], sandbox: dict[str, Any]
