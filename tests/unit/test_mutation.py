@@ -324,7 +324,14 @@ def test_no_first_pass_for_a_fix_whose_own_test_fails_or_whose_suite_already_fai
     )
     assert tree == ctx.patched
     assert job() == []
-    assert ctx.mutation_first_pass == [] and not (ctx.scratch / "mutation").exists()
+    # Still running, but it failed a test already: neither the first pass nor, for a patch
+    # without tests of its own, the process that would wait for the second pass starts.
+    [(_, job)] = first_pass_jobs(ctx, runner, passing, lambda: None, lambda: True)
+    assert job() == []
+    [(_, wait)] = first_pass_jobs(ctx, runner, None, lambda: None, lambda: True)
+    assert wait() == []
+    assert ctx.mutation_first_pass == [] and ctx.mutation_waiting == []
+    assert not (ctx.scratch / "mutation").exists() and runner.sessions == 0
 
 
 def _mutation(status: ScorerStatus, survivors: int) -> ScorerResult:

@@ -378,24 +378,25 @@ def first_pass_jobs(
     runner: TestRunner,
     proof: TestRun | None,
     suite: Callable[[], TestRun | None] = lambda: None,
+    failing: Callable[[], bool] = lambda: False,
 ) -> list[Job]:
     """The sessions the mutation stage queues beside the suite: once the proof run is in, the
     first pass, then a mutant process that waits for the second pass (:class:`WaitingMutants`)
     when mutants are left for it; without a proof run (``proof`` None), only that process.
     None when the stage is off, the patch changes the harness, or the patch's own tests did not
     all pass on the patched tree (such a fix does not merge; the pass would be wasted); none
-    starts once the suite (``suite()``, once done) failed a test or, for the waiting process,
-    once the suite is in at all."""
+    starts once the suite failed a test (``failing()``, as it runs) or, for the waiting process,
+    once the suite (``suite()``) is in at all."""
     if not _early(ctx, proof):
         return []
-    wait = _waiting_job(ctx, runner, suite)
+    wait = _waiting_job(ctx, runner, suite, failing)
     if proof is None:
         return [wait]
     if TestStatus.PASSED not in proof.outcomes.values():
         return []
 
     def job() -> list[Job]:
-        if not _early(ctx, suite()):
+        if failing() or not _early(ctx, suite()):
             return []
         start = time.monotonic()
         found = _first_pass(ctx, runner, proof)
@@ -409,10 +410,13 @@ def first_pass_jobs(
 
 
 def _waiting_job(
-    ctx: ScoringContext, runner: TestRunner, suite: Callable[[], TestRun | None]
+    ctx: ScoringContext,
+    runner: TestRunner,
+    suite: Callable[[], TestRun | None],
+    failing: Callable[[], bool],
 ) -> Job:
     def job() -> list[Job]:
-        if suite() is not None or not _mutants(ctx)[0]:
+        if suite() is not None or failing() or not _mutants(ctx)[0]:
             return []  # the second pass starts its own processes now, or has nothing to do
         folder = ctx.scratch / NAME
         folder.mkdir(exist_ok=True)

@@ -258,17 +258,18 @@ class Sessions:
         coverage: bool | list[str],
         unmeasured: list[str],
         plugins: Callable[[Path], Sequence[Plugin]] = lambda tree: (),
-        after_proof: Callable[[TestRun | None, Callable[[], TestRun | None]], list[Job]] = (
-            lambda run, suite: []
-        ),
+        after_proof: Callable[
+            [TestRun | None, Callable[[], TestRun | None], Callable[[], bool]], list[Job]
+        ] = lambda run, suite, failing: [],
         started: Callable[[int], None] | None = None,
     ) -> tuple[TestRun, BesideTheSuite]:
         """The suite on the regression tree and, on the other core, what runs beside it; once
         the suite is done, its core takes what is left (a small suite's decision then costs
         half the sessions' time, never a third process on two cores). ``plugins(tree)`` ride
         along on the suite and on the proof run (the mutation stage's reach recording);
-        ``after_proof(run, suite)`` are sessions the proof run makes due (the mutation stage's
-        first pass), queued at the end as ``after_proof(None, suite)`` when no proof run is due;
+        ``after_proof(run, suite, failing)`` are sessions the proof run makes due (the mutation
+        stage's first pass), queued at the end as ``after_proof(None, …)`` when no proof run is
+        due; ``failing()`` says whether the suite has failed a test yet, done or not;
         ``suite()`` is the suite's run once it is done, else None. ``started`` is called as the
         suite's process starts."""
         trees = self.trees
@@ -313,6 +314,11 @@ class Sessions:
 
         jobs: list[Job] = []
         later: list[Job] = []
+        failures = self.runner.folder("live", "after") / "failures"
+
+        def failing() -> bool:
+            return failures.exists() or bool("after" in done and done["after"].failed)
+
         if trees.separate_proof and targets:
             proof = partial(
                 self.selected,
@@ -325,11 +331,11 @@ class Sessions:
 
             def proven() -> list[Job]:
                 done["proof"] = run = proof()
-                return after_proof(run, lambda: done.get("after"))
+                return after_proof(run, lambda: done.get("after"), failing)
 
             jobs.append((trees.patched, proven))
         else:
-            later = after_proof(None, lambda: done.get("after"))
+            later = after_proof(None, lambda: done.get("after"), failing)
         if touching:
             jobs.append((trees.before, before))
         standbys: list[Standby] = []
@@ -343,7 +349,6 @@ class Sessions:
 
             jobs.append((trees.base, collect_base))
         jobs += later
-        failures = self.runner.folder("live", "after") / "failures"
 
         def watch() -> list[Job]:
             """Last in line, while the suite runs: once it fails a test, the re-runs of the
