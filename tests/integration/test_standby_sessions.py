@@ -105,3 +105,19 @@ def test_a_run_past_its_timeout_is_killed_and_says_so(tmp_path: Path) -> None:
     # The session that hung is gone, not left running the sleep.
     pid = int((root / "ran-one").read_text())
     assert not process_alive(pid)
+
+
+def test_a_suite_run_with_xdist_still_waits_and_runs_in_the_one_session(tmp_path: Path) -> None:
+    # A project whose test command spreads its tests (pytest-xdist's -n): the session still
+    # reports its collection, waits, and runs only what it is told (the probe turns the
+    # spreading off: a controller collects nothing itself).
+    root, runner = _runner(tmp_path)
+    runner.command += ["-n", "2"]
+    standby = runner.standby(root, "base-collect", "base-check")
+    assert "tests/test_a.py::test_two" in (standby.collected().selected or ())
+    run = standby.run(["tests/test_a.py::test_one"])
+    assert run is not None and run.outcomes == {
+        "tests/test_a.py::test_one": testrun.TestStatus.PASSED,
+        "tests/test_broken.py": testrun.TestStatus.FAILED,
+    }
+    assert not (root / "ran-two").exists() and runner.sessions == 1
