@@ -185,7 +185,7 @@ class _Log:
 
 def _plan() -> dict[str, Any] | None:
     path = os.environ.get("ERROR_FIX_MUTANTS")
-    if not path:
+    if not path or not os.path.exists(path):  # noqa: PTH110 - a waiting process sent away unused
         return None
     with open(path, encoding="utf-8") as fh:  # noqa: PTH123
         plan: dict[str, Any] = json.load(fh)
