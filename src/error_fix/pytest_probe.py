@@ -278,16 +278,7 @@ def pytest_collection_modifyitems(session: Any, items: list[Any]) -> None:
 def _report_collection(path: str) -> None:
     """What a collect-only run's probe file would say, written whole before it appears."""
     with open(path + ".part", "w", encoding="utf-8") as fh:  # noqa: PTH123
-        json.dump(
-            {
-                "collect_errors": _collect_errors,
-                "selected": _selected,
-                "deselected": _deselected,
-                "skipped_by_marks": _skipped_by_marks,
-                "imported": _imported_modules(),
-            },
-            fh,
-        )
+        json.dump(_findings(), fh)
     os.replace(path + ".part", path)  # noqa: PTH105 - old Pythons too
 
 
@@ -424,15 +415,22 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     with open(out, "w", encoding="utf-8") as fh:  # noqa: PTH123 - runs on old Pythons too
         json.dump(
             {
-                "collect_errors": _collect_errors,
-                "selected": _selected,
-                "deselected": _deselected,
-                "skipped_by_marks": _skipped_by_marks,
-                "rewritten": _rewritten,
-                "imported": _imported_modules(),
+                **_findings(),
                 "python": sys.executable,
                 "exitstatus": int(exitstatus),
                 "coverage_engine": _engine,
             },
             fh,
         )
+
+
+def _findings() -> dict[str, Any]:
+    """What the probe saw so far: the collection, rewritten reports, where modules came from."""
+    return {
+        "collect_errors": _collect_errors,
+        "selected": _selected,
+        "deselected": _deselected,
+        "skipped_by_marks": _skipped_by_marks,
+        "rewritten": _rewritten,
+        "imported": _imported_modules(),
+    }

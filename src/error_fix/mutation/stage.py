@@ -550,9 +550,7 @@ def _work(
         if stop is not None and stop.event.is_set():
             return
         worker.processes += 1
-        plan = folder / f"plan-{worker.name}-{worker.processes}.json"
-        if waiting is not None:
-            plan = waiting.plan
+        plan = waiting.plan if waiting else folder / f"plan-{worker.name}-{worker.processes}.json"
         tests = sorted({t for i in pending for t in by_id[i].untried})
         plan.write_text(
             json.dumps(

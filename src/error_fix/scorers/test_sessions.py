@@ -28,7 +28,6 @@ seeds) from one the patch really fixed.
 
 from __future__ import annotations
 
-import operator
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -359,9 +358,12 @@ class Sessions:
             if not failures.exists():
                 time.sleep(WATCH_S)
                 return [(trees.regression, watch)]
-            suite_done = partial(operator.contains, done, "after")
             sides = (trees.base, trees.regression)
-            return [self._spare(tree, suite_done) for _ in range(self.reruns) for tree in sides]
+            return [
+                self._spare(tree, lambda: "after" in done)
+                for _ in range(self.reruns)
+                for tree in sides
+            ]
 
         if self.reruns and trees.judge_base:
             jobs.append((trees.regression, watch))
